@@ -1,0 +1,1 @@
+"""Audit sign-ins, sign-outs, failures and lockouts."""

@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("audit/", include("guopei.core.audit_urls")),
+    path("jobs/", include("guopei.core.job_urls")),
+]
