@@ -18,4 +18,4 @@ MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 if "default" in DATABASES and DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     # Parallel runs on one server need distinct test databases.
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", "test_guopei")}  # noqa: F405
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+LOGGING["root"] = {"handlers": ["console"], "level": "WARNING"}  # noqa: F405

@@ -193,7 +193,7 @@ class User(AbstractUser):
     full_name = models.CharField("姓名", max_length=50, blank=True)
     is_demo = models.BooleanField("示例账号", default=False)
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         ordering = ["username"]
         verbose_name = "用户"
         verbose_name_plural = "用户"
