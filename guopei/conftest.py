@@ -78,3 +78,63 @@ def institution_staff(db, institution):
 @pytest.fixture
 def expert_user(db):
     return make_user(Role.EXPERT, "140000", username="expert1")
+
+
+# --- Browser tests ------------------------------------------------------------------------------------------
+# Playwright drives Debian's chromium (/usr/bin/chromium); no browser is downloaded.
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def _playwright_browser():
+    import os
+    import shutil
+
+    if not shutil.which(CHROMIUM):
+        pytest.fail("浏览器测试需要 Debian 的 chromium（make test 会自动安装）")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test between page
+    # actions are synchronous and safe here.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_playwright_browser, live_server):
+    """A desktop-sized page; `page.goto(live_server.url + path)`."""
+    context = _playwright_browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
+                                              viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def phone_page(_playwright_browser, live_server):
+    """A phone-sized page (390×844, touch)."""
+    context = _playwright_browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
+                                              viewport={"width": 390, "height": 844}, is_mobile=True,
+                                              has_touch=True)
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def browser_login(page, live_server, username: str, password: str = "correct-horse-battery-1") -> None:
+    """Sign in through the login form as a person would."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
