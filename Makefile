@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 .PHONY: demo test install install-system assets lint typecheck check-migrations check-deploy pytest pytest-pg bench clean
 
 $(BIN)/activate:
-	@command -v $(PY) >/dev/null || PY=python3; $${PY:-python3} -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
+	$(PY) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install -q -U pip setuptools wheel
