@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "guopei.core",
     "guopei.orgs",
+    "guopei.plans",
     "guopei.api",
 ]
 
