@@ -100,6 +100,7 @@ class Job(TimeStampedModel):
             models.CheckConstraint(condition=models.Q(done__lte=models.F("total")) | models.Q(total=0),
                                    name="job_done_not_above_total"),
         ]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="job_owner_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.title}（{self.get_state_display()}）"
@@ -122,7 +123,8 @@ class WorkerHeartbeat(models.Model):
 
     name = models.CharField("工作进程", max_length=120, unique=True)
     backend = models.CharField("后端", max_length=40)
-    beat_at = models.DateTimeField("最近心跳", default=timezone.now)
+    started_at = models.DateTimeField("启动时间", default=timezone.now)
+    beat_at = models.DateTimeField("最近心跳", default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-beat_at"]
