@@ -151,9 +151,17 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
+# The lock lasts AXES_COOLOFF_TIME from the failure that set it; attempts during the lock are refused (and
+# audited) without pushing its end further out.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# One notion of "the client's address" for lockout records and audit events (see TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "guopei.core.middleware.client_ip"
 # Lock per account, not per IP: county offices sit behind one shared NAT address, and an IP lock would shut
 # out a whole county because of one person's typos. See docs/security.md.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Number of reverse proxies in front of the application that append to X-Forwarded-For (0: none, the
+# client is REMOTE_ADDR). Set it to exactly the number deployed, or clients can forge their address.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 
 # Province-level administrators must pass a TOTP second factor when this is on (on in production).
 OTP_REQUIRED_FOR_PROVINCE = env_bool("OTP_REQUIRED_FOR_PROVINCE", False)
