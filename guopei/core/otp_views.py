@@ -15,13 +15,14 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_otp import login as otp_login
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -109,7 +110,8 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(ERR_NOT_REQUIRED)
     if _confirmed_device(user) is not None and not user.is_verified():
         # Someone holding only the password must not be able to swap in their own authenticator.
-        raise PermissionDenied(ERR_VERIFY_BEFORE_REENROL)
+        messages.info(request, ERR_VERIFY_BEFORE_REENROL)
+        return redirect(f"{reverse('otp_verify')}?{urlencode({'next': reverse('otp_setup')})}")
     device = totp_device_pending(user=user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
