@@ -273,10 +273,13 @@ def test_password_validators_require_twelve_characters(django_user_model):
 def test_production_settings_require_second_factor_and_secure_cookies():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "DJANGO_SECRET_KEY": "x" * 60,
            "PII_KEYS": "dGVzdC1vbmx5LXBpaS1rZXktMDEyMzQ1Njc4OWFiY2Q=", "PII_HASH_KEY": "k"}
-    env.pop("OTP_REQUIRED_FOR_PROVINCE", None)
+    for name in ("OTP_REQUIRED_FOR_PROVINCE", "SESSION_IDLE_SECONDS", "SESSION_ABSOLUTE_SECONDS", "AXES_FAILURE_LIMIT",
+                 "AXES_COOLOFF_MINUTES"):
+        env.pop(name, None)
     code = ("from django.conf import settings as s;"
             "print(s.OTP_REQUIRED_FOR_PROVINCE, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE,"
-            " s.SECURE_HSTS_SECONDS >= 31536000, s.SESSION_COOKIE_AGE, s.SESSION_ABSOLUTE_SECONDS)")
+            " s.SECURE_HSTS_SECONDS >= 31536000, s.SESSION_COOKIE_AGE, s.SESSION_ABSOLUTE_SECONDS,"
+            " s.SESSION_COOKIE_NAME, s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds())")
     out = subprocess.run([sys.executable, "-c", code], env=env,
                          cwd=settings.BASE_DIR, capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["True", "True", "True", "True", "1800", "43200"]
+    assert out == ["True", "True", "True", "True", "1800", "43200", "__Host-sessionid", "5", "900.0"]
