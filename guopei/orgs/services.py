@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from guopei.core.audit import audit_record
@@ -139,6 +140,11 @@ def _changes(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
     return changed
 
 
+def _others(qs: QuerySet[Any], exclude_pk: int | None) -> QuerySet[Any]:
+    """The rows of `qs` other than the one being edited."""
+    return qs if exclude_pk is None else qs.exclude(pk=exclude_pk)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Region | School | Institution | User):
         return str(value.pk)
@@ -151,7 +157,7 @@ def _plain(value: Any) -> Any:
 def _check_school_code(code: str, *, exclude_pk: int | None = None) -> None:
     if len(code) != 10 or not code.isdigit():
         raise OrgsError(SCHOOL_CODE_INVALID)
-    if School.objects.filter(code=code).exclude(pk=exclude_pk).exists():
+    if _others(School.objects.filter(code=code), exclude_pk).exists():
         raise OrgsError(SCHOOL_CODE_TAKEN)
 
 
@@ -245,7 +251,7 @@ def _check_institution(
     """Refuse an inconsistent institution: where it is, and whether and since when it is on the remote list."""
     if not name:
         raise OrgsError(NAME_REQUIRED)
-    if Institution.objects.filter(name=name).exclude(pk=exclude_pk).exists():
+    if _others(Institution.objects.filter(name=name), exclude_pk).exists():
         raise OrgsError(INSTITUTION_NAME_TAKEN)
     if in_province and region is None:
         raise OrgsError(INSTITUTION_REGION_REQUIRED)
@@ -399,7 +405,7 @@ def _check_expert_user(user: User | None, *, exclude_pk: int | None = None) -> N
         return
     if not user.memberships.filter(role=Role.EXPERT, is_active=True).exists():
         raise OrgsError(EXPERT_USER_NOT_EXPERT)
-    if Expert.objects.filter(user=user).exclude(pk=exclude_pk).exists():
+    if _others(Expert.objects.filter(user=user), exclude_pk).exists():
         raise OrgsError(EXPERT_USER_TAKEN)
 
 
