@@ -11,7 +11,7 @@ from guopei.core.registry import Panel
 from .models import Membership, Region
 from .roles import ACCOUNT_MANAGER_ROLES, REGION_ADMIN_ROLES
 from .scoping import active_memberships, has_role
-from .selectors import accounts_for_user, institutions_for_user, regions_for_user, schools_for_user
+from .selectors import accounts_for_user, centres_for_user, institutions_for_user, regions_for_user, schools_for_user
 
 Role = Membership.Role
 
@@ -31,6 +31,7 @@ def home_panels(user: Any) -> list[Panel]:
                     ("学校", schools.exclude(kind="kindergarten").count(), reverse("orgs:school_list")),
                     ("幼儿园", schools.filter(kind="kindergarten").count(),
                      reverse("orgs:school_list") + "?kind=kindergarten"),
+                    ("教师发展中心", centres_for_user(user).count(), reverse("orgs:centre_list")),
                 ],
             )
         )

@@ -18,6 +18,8 @@ def nav_items(user: Any) -> list[NavItem]:
         items.append(NavItem("培训机构", reverse("orgs:institution_list"), 11))
     if has_role(user, *PROVINCE_ROLES):
         items.append(NavItem("专家库", reverse("orgs:expert_list"), 12))
+    if has_role(user, *REGION_ADMIN_ROLES):
+        items.append(NavItem("教师发展中心", reverse("orgs:centre_list"), 13))
     if has_role(user, *ACCOUNT_MANAGER_ROLES):
         items.append(NavItem("账号管理", reverse("orgs:account_list"), 90))
     return items
