@@ -754,3 +754,123 @@ def payment_record(*, project: Project, paid_on: date, amount: Decimal, payee: s
             audit_record(actor=actor, action="plans.funds_override", obj=payment, region_code=region,
                          detail={**detail, "excess": excess, "reason": payment.override_reason})
     return payment
+
+
+# --- the project table import (item 7) ----------------------------------------------------------------------
+ERR_IMPORT_PARENT = "上级项目编号{code}在本表和规划中都不存在。"
+ERR_IMPORT_PARENT_LEVEL = "上级项目{code}本身是子项目，子项目不能再设子项目。"
+ERR_IMPORT_ROLLUP_QUOTA = "上级项目的培训人数应为各子项目之和（{total}），可留空。"
+ERR_IMPORT_ROLLUP_BUDGET = "上级项目的预算应为各子项目之和（{total}元），可留空。"
+
+
+@dataclass
+class ImportItem:
+    """One parsed row of the project table: the spreadsheet line, its parent's code, what it says."""
+
+    line: int
+    parent_code: str
+    data: ProjectInput
+    quota_given: int | None = None
+    budget_given: Decimal | None = None
+
+
+class ImportRejected(PlanError):
+    """The file broke rules on some rows; nothing was saved. `errors` holds (line, column, reason)."""
+
+    def __init__(self, errors: list[tuple[int, str, str]]) -> None:
+        super().__init__(f"发现{len(errors)}处错误，未导入任何数据。")
+        self.errors = errors
+
+
+def _project_state(pk: int) -> tuple[Any, ...]:
+    """Everything an import can change about one project, read fresh from the database."""
+    project = Project.objects.get(pk=pk)
+    values = tuple(getattr(project, f + "_id" if f in ("category", "parent", "previous_institution") else f)
+                   for f in PROJECT_FIELDS)
+    components = tuple(sorted(project.components.values_list("kind", "hours")))
+    counties = tuple(sorted(project.counties.values_list("code", flat=True)))
+    return values, components, counties
+
+
+def projects_import(*, plan: AnnualPlan, actor: Any, items: list[ImportItem]) -> dict[str, int]:
+    """Add or update the plan's projects from the project table, all-or-nothing, in one transaction.
+
+    Rows are matched to projects by code within the plan; a row that would change nothing leaves its project
+    untouched, so importing the same file twice changes nothing the second time. Only a draft plan is imported
+    into (PLAN-1). Raises ImportRejected with every row's problem, having saved nothing.
+    """
+    if not has_role(actor, Role.PROVINCE_ADMIN):
+        raise PlanError(ERR_NOT_PROVINCE_ADMIN)
+    errors: list[tuple[int, str, str]] = []
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    with transaction.atomic():
+        plan = _lock_plan(plan)
+        _ensure_editable(plan)
+        existing = {p.code: p for p in Project.objects.filter(plan=plan)}
+        file_codes = {item.data.fields["code"] for item in items}
+        ordered = sorted(items, key=lambda item: (bool(item.parent_code), item.line))
+        for item in ordered:
+            fields = dict(item.data.fields)
+            code = fields["code"]
+            if item.parent_code:
+                parent = existing.get(item.parent_code)
+                if parent is None:
+                    column = "上级项目编号"
+                    errors.append((item.line, column, ERR_IMPORT_PARENT.format(code=item.parent_code)))
+                    continue
+                if parent.parent_id:
+                    errors.append((item.line, "上级项目编号", ERR_IMPORT_PARENT_LEVEL.format(code=parent.code)))
+                    continue
+                fields["parent"] = parent
+            else:
+                fields["parent"] = None
+            if item.budget_given is not None:
+                computed = (Decimal(fields["quota"]) * Decimal(fields["days"]) * fields["cost_standard"]).quantize(
+                    Decimal("0.01"))
+                fields["budget_is_explicit"] = item.budget_given != computed
+                fields["budget"] = item.budget_given
+            else:
+                fields["budget_is_explicit"] = False
+            project = existing.get(code) or Project(plan=plan)
+            is_parent = any(i.parent_code == code for i in items) or (
+                project.pk is not None and project.children.exclude(code__in=file_codes).exists())
+            if is_parent:
+                # A parent's quota and budget are its sub-projects' sums; they are checked after the rows.
+                fields.pop("quota", None)
+                fields.pop("budget", None)
+                fields["budget_is_explicit"] = False
+                if project.pk is None:
+                    fields["quota"], fields["budget"] = 0, ZERO
+            before = _project_state(project.pk) if project.pk else None
+            savepoint = transaction.savepoint()
+            try:
+                _apply_project(project, ProjectInput(fields=fields, components=item.data.components,
+                                                     county_codes=item.data.county_codes), actor=None, action="")
+            except PlanError as exc:
+                transaction.savepoint_rollback(savepoint)
+                errors.append((item.line, "", str(exc)))
+                continue
+            existing[code] = project
+            if before is None:
+                transaction.savepoint_commit(savepoint)
+                counts["created"] += 1
+            elif before == _project_state(project.pk):
+                transaction.savepoint_rollback(savepoint)
+                counts["unchanged"] += 1
+            else:
+                transaction.savepoint_commit(savepoint)
+                counts["updated"] += 1
+        for item in items:
+            code = item.data.fields["code"]
+            project = existing.get(code)
+            if project is None or not project.pk or not any(i.parent_code == code for i in items):
+                continue
+            project.refresh_from_db()
+            if item.quota_given and item.quota_given != project.quota:
+                errors.append((item.line, "培训人数", ERR_IMPORT_ROLLUP_QUOTA.format(total=project.quota)))
+            if item.budget_given and item.budget_given != project.budget:
+                errors.append((item.line, "项目预算（元）", ERR_IMPORT_ROLLUP_BUDGET.format(total=project.budget)))
+        if errors:
+            raise ImportRejected(sorted(errors))
+        audit_record(actor=actor, action="plans.projects_import", obj=plan, detail={"rows": len(items), **counts})
+    return counts
