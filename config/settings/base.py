@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "axes",
     "django_otp",
@@ -244,23 +245,39 @@ else:
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", 90))
 
 # --- REST API ---------------------------------------------------------------------------------------------
+# Token authentication first, so an anonymous API request gets 401 with `WWW-Authenticate: Token`.
+# JSON only: the interactive docs are at /api/docs/. See guopei/api/base.py for how apps add endpoints.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "guopei.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "guopei.api.exceptions.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "国培计划管理平台 API",
-    "DESCRIPTION": "省级国培计划管理平台的接口。所有列表按当前用户的区域范围过滤。",
+    "DESCRIPTION": "省级国培计划管理平台的接口。所有列表按当前用户的区域范围过滤；范围外的对象返回 404。",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Swagger UI from the drf-spectacular-sidecar static files: no CDN, allowed by the CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Same-named choice fields of different models need distinct enum names (add yours here).
+    "ENUM_NAME_OVERRIDES": {
+        "SchoolKindEnum": "guopei.orgs.models.School.Kind",
+        "InstitutionKindEnum": "guopei.orgs.models.Institution.Kind",
+    },
 }
 
 # --- Personal data encryption ---------------------------------------------------------------------------
