@@ -28,6 +28,10 @@ ACTION_LABELS: dict[str, str] = {
     "auth.otp_failed": "动态口令验证失败",
     "audit.export": "导出审计日志",
     "audit.prune": "清理过期审计日志",
+    "core.pii_rotate": "个人信息密钥轮换",
+    "teachers.reveal": "查看完整身份证号或手机号",
+    "teachers.export": "导出教师名单（脱敏）",
+    "teachers.export_unmasked": "导出教师名单（未脱敏）",
 }
 
 # The roles column is short; a person holding many roles keeps the first ones that fit.
