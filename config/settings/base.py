@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "guopei.core",
     "guopei.orgs",
     "guopei.plans",
+    "guopei.teachers",
     "guopei.api",
 ]
 
@@ -301,3 +302,29 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# --- Teacher database and selection (MGMT-4, MGMT-5, MGMT-6) ---------------------------------------------
+# How personal data is encrypted at rest: "aesgcm" (default, docs/adr/0002-pii-encryption.md) or "fernet".
+PII_CIPHER = os.environ.get("PII_CIPHER", "aesgcm")
+# The participation cap (MGMT-4) until the province sets its own: cycles of N years from a start year, at most
+# CAP programme participations per cycle. A city or county may lower the cap, never raise it.
+TEACHERS_CYCLE_YEARS = int(os.environ.get("TEACHERS_CYCLE_YEARS", 5))
+TEACHERS_CYCLE_START_YEAR = int(os.environ.get("TEACHERS_CYCLE_START_YEAR", 2016))
+TEACHERS_CYCLE_CAP = int(os.environ.get("TEACHERS_CYCLE_CAP", 2))
+# Training hours a teacher needs per year; who already has them is not sent again that year (MGMT-4).
+TEACHERS_ANNUAL_HOURS_REQUIRED = int(os.environ.get("TEACHERS_ANNUAL_HOURS_REQUIRED", 72))
+# Ranking of eligible teachers: reserve pool first, then fewest participations, longest since the last one,
+# rural schools first. Score = pool + pool_priority×(10−priority) − participations×n + years_since×y + rural.
+TEACHERS_RANKING_WEIGHTS = {
+    "reserve_pool": 10000,
+    "pool_priority": 100,
+    "participation": 50,
+    "year_since_last": 4,
+    "max_years_since_last": 10,
+    "rural": 1,
+}
+# Roster and history imports: largest file and most rows accepted in one upload.
+TEACHERS_IMPORT_MAX_BYTES = int(os.environ.get("TEACHERS_IMPORT_MAX_MB", 40)) * 1024 * 1024
+TEACHERS_IMPORT_MAX_ROWS = int(os.environ.get("TEACHERS_IMPORT_MAX_ROWS", 200000))
+# Teacher lists count matching rows only up to this many (a COUNT over a province's million rows is not free).
+TEACHERS_LIST_COUNT_LIMIT = int(os.environ.get("TEACHERS_LIST_COUNT_LIMIT", 10000))

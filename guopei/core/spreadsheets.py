@@ -34,7 +34,9 @@ ERR_NOT_XLSX = "文件不是有效的 Excel（.xlsx）文件，可能只是改�
 ERR_ZIP_BOMB = "文件解压后体积异常（可能是压缩炸弹），已拒绝。"
 ERR_XML_ENTITY = "文件含有不允许的 XML 实体声明，已拒绝。"
 ERR_ENCODING = "无法识别 CSV 文件的编码，请保存为 UTF-8 或 GB18030 编码。"
+ERR_MIXED_ENCODING = "CSV 文件中混用了多种编码（部分为 UTF-8，部分为 GB18030/GBK），请统一另存为 UTF-8 编码后重新上传。"
 ERR_NO_ROWS = "文件只有表头，没有数据行。"
+ERR_CELL_TOO_LONG = "文件中有单元格内容过长（超过12万个字符）或引号不成对，请检查文件内容。"
 ERR_FORMAT = "不支持的文件类型，请上传 .xlsx 或 .csv 文件。"
 
 
@@ -83,13 +85,33 @@ def _read_xlsx(data: bytes) -> list[list[Any]]:
         raise SpreadsheetError(ERR_NOT_XLSX) from None
 
 
+def _has_utf8_cjk_line(data: bytes) -> bool:
+    """Whether some line is valid UTF-8 with a character beyond two bytes (CJK): UTF-8 text in a non-UTF-8 file."""
+    for line in data.splitlines():
+        if line.isascii():
+            continue
+        try:
+            decoded = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if any(ord(ch) >= 0x800 for ch in decoded):
+            return True
+    return False
+
+
 def _decode_csv(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise SpreadsheetError(ERR_MIXED_ENCODING) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    # Lines pasted from a UTF-8 file into a GB18030 one would decode as gibberish without an error.
+    if _has_utf8_cjk_line(data):
+        raise SpreadsheetError(ERR_MIXED_ENCODING)
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
@@ -98,7 +120,11 @@ def _decode_csv(data: bytes) -> str:
 
 def _read_csv(data: bytes) -> list[list[Any]]:
     text = _decode_csv(data)
-    return [row for row in csv.reader(io.StringIO(text))]
+    try:
+        return [row for row in csv.reader(io.StringIO(text))]
+    except csv.Error:
+        # The csv module refuses a field over 128 KB (or a malformed quote): no roster cell is that long.
+        raise SpreadsheetError(ERR_CELL_TOO_LONG) from None
 
 
 def clean_cell(value: Any) -> Any:

@@ -1,0 +1,184 @@
+"""Encrypt personal data at rest, look it up by keyed hash, and mask it for screens and exports.
+
+Keys come from settings: `PII_KEYS` is a list of Fernet keys (urlsafe base64 of 32 bytes), newest first;
+`PII_HASH_KEY` keys the HMAC-SHA256 used for exact lookup and uniqueness. Values are written with AES-256-GCM
+under a key derived from the newest key (HKDF-SHA256) and carry that key's id, so any key still in the list
+decrypts them and `manage.py pii_rotate` can find what is not yet under the newest key. Fernet tokens
+(written when `PII_CIPHER = "fernet"`) are read through `MultiFernet` with the same keys. Why AES-GCM by
+default: a roster import encrypts two values per row, and Fernet costs about six times as much per value
+(docs/adr/0002-pii-encryption.md).
+
+Token layout (AES-GCM): ``a1:<key id, 8 hex>:<base64url(nonce 12 bytes || ciphertext || tag)>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+AESGCM_PREFIX = "a1"
+_HKDF_INFO = b"guopei-pii-aes-256-gcm-v1"
+
+ERR_NO_KEYS = "PII_KEYS 未设置：无法加密或解密个人信息"
+ERR_NO_HASH_KEY = "PII_HASH_KEY 未设置：无法计算个人信息的检索散列"
+
+
+class PiiDecryptError(Exception):
+    """A stored value that none of the configured keys can decrypt."""
+
+
+@dataclass(frozen=True)
+class _Keyring:
+    ids: tuple[str, ...]  # newest first
+    aes: dict[str, AESGCM]
+    fernet: MultiFernet
+    fernet_newest: Fernet
+    hash_mac: hmac.HMAC
+    cipher: str
+
+    @property
+    def newest_id(self) -> str:
+        return self.ids[0]
+
+
+def _derive(raw_key: str) -> tuple[str, AESGCM]:
+    try:
+        material = base64.urlsafe_b64decode(raw_key.encode())
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured("PII_KEYS 中的密钥不是有效的 base64 编码") from None
+    if len(material) != 32:
+        raise ImproperlyConfigured("PII_KEYS 中的每个密钥都应是 32 字节（Fernet 密钥格式）")
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(material)
+    key_id = hashlib.sha256(b"key-id:" + derived).hexdigest()[:8]
+    return key_id, AESGCM(derived)
+
+
+@lru_cache(maxsize=4)
+def _keyring_for(keys: tuple[str, ...], hash_key: str, cipher: str) -> _Keyring:
+    if not keys:
+        raise ImproperlyConfigured(ERR_NO_KEYS)
+    if not hash_key:
+        raise ImproperlyConfigured(ERR_NO_HASH_KEY)
+    ids: list[str] = []
+    aes: dict[str, AESGCM] = {}
+    for key in keys:
+        key_id, cipher_obj = _derive(key)
+        ids.append(key_id)
+        aes[key_id] = cipher_obj
+    fernets = [Fernet(key.encode()) for key in keys]
+    mac = hmac.new(hash_key.encode(), digestmod=hashlib.sha256)
+    return _Keyring(ids=tuple(ids), aes=aes, fernet=MultiFernet(fernets), fernet_newest=fernets[0], hash_mac=mac,
+                    cipher=cipher)
+
+
+def _keyring() -> _Keyring:
+    return _keyring_for(
+        tuple(settings.PII_KEYS), settings.PII_HASH_KEY, getattr(settings, "PII_CIPHER", "aesgcm")
+    )
+
+
+def pii_encrypt(value: str) -> str:
+    """Encrypt one value under the newest key; the empty string stays empty."""
+    if not value:
+        return ""
+    ring = _keyring()
+    data = value.encode()
+    if ring.cipher == "fernet":
+        return ring.fernet.encrypt(data).decode()
+    nonce = os.urandom(12)
+    sealed = ring.aes[ring.newest_id].encrypt(nonce, data, None)
+    return f"{AESGCM_PREFIX}:{ring.newest_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+def pii_decrypt(token: str) -> str:
+    """Decrypt a value written by `pii_encrypt` under any configured key."""
+    if not token:
+        return ""
+    ring = _keyring()
+    if token.startswith(AESGCM_PREFIX + ":"):
+        try:
+            _, key_id, body = token.split(":", 2)
+            blob = base64.urlsafe_b64decode(body.encode())
+            return ring.aes[key_id].decrypt(blob[:12], blob[12:], None).decode()
+        except (KeyError, ValueError, InvalidTag):
+            raise PiiDecryptError("无法解密：密钥不在 PII_KEYS 中或数据已损坏") from None
+    try:
+        return ring.fernet.decrypt(token.encode()).decode()
+    except (InvalidToken, ValueError):
+        raise PiiDecryptError("无法解密：密钥不在 PII_KEYS 中或数据已损坏") from None
+
+
+def pii_is_current(token: str) -> bool:
+    """Tell whether a stored value is already written the way `pii_encrypt` writes now (newest key, cipher)."""
+    if not token:
+        return True
+    ring = _keyring()
+    if ring.cipher == "fernet":
+        if token.startswith(AESGCM_PREFIX + ":"):
+            return False
+        try:
+            # Fernet tokens carry no key id: current if the newest key alone decrypts it.
+            ring.fernet_newest.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+    return token.startswith(f"{AESGCM_PREFIX}:{ring.newest_id}:")
+
+
+def pii_hash(value: str) -> str:
+    """Keyed hash (HMAC-SHA256, hex) for exact lookup and uniqueness; the empty string stays empty."""
+    if not value:
+        return ""
+    mac = _keyring().hash_mac.copy()
+    mac.update(value.encode())
+    return mac.hexdigest()
+
+
+def mask_id_number(value: str) -> str:
+    """Show the address code and the last four characters: 140105********123X."""
+    if not value:
+        return ""
+    if len(value) <= 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """Show the first three and the last four digits of a mobile number: 138****5678."""
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return value[:1] + "*" * (len(value) - 1)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+# --- Which columns hold encrypted values (read by `manage.py pii_rotate`) ------------------------------------
+@dataclass(frozen=True)
+class EncryptedColumn:
+    model: str  # "app_label.ModelName"
+    field: str  # the ciphertext column
+    hash_field: str = ""  # its keyed-hash column, if any
+
+
+_COLUMNS: dict[tuple[str, str], EncryptedColumn] = {}
+
+
+def register_encrypted_column(model: str, field: str, hash_field: str = "") -> None:
+    """Declare an encrypted column so key rotation re-encrypts it; apps call this in `ready()`."""
+    _COLUMNS[(model, field)] = EncryptedColumn(model=model, field=field, hash_field=hash_field)
+
+
+def encrypted_columns() -> list[EncryptedColumn]:
+    return sorted(_COLUMNS.values(), key=lambda c: (c.model, c.field))

@@ -1,0 +1,186 @@
+"""Scoped reads of the teacher database, and the set-based pieces selection is built from (MGMT-4, MGMT-6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from guopei.orgs.models import Membership
+from guopei.orgs.scoping import institution_ids_of, region_bounds, region_q, school_ids_of
+
+from .models import (
+    CapPolicy,
+    IntakeAssignment,
+    IntegrityEntry,
+    Nomination,
+    Participation,
+    ReservePoolEntry,
+    Teacher,
+    TeacherTransfer,
+)
+from .roles import TEACHER_ADMIN_ROLES
+
+Role = Membership.Role
+
+
+def _get_or_404(qs: QuerySet[Any], pk: Any) -> Any:
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+# --- Teachers -----------------------------------------------------------------------------------------------------
+def teacher_scope_q(user: Any, prefix: str = "") -> Q:
+    """Teachers a user may see: in the regions they administer, at the school they administer, or themselves."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    q = region_q(user, f"{prefix}region_code", TEACHER_ADMIN_ROLES)
+    schools = school_ids_of(user, [Role.SCHOOL_ADMIN])
+    if schools:
+        q |= Q(**{f"{prefix}school_id__in": schools})
+    q |= Q(**{f"{prefix}user_id": user.pk})
+    return q
+
+
+def teachers_for_user(user: Any) -> QuerySet[Teacher]:
+    if not getattr(user, "is_authenticated", False):
+        return Teacher.objects.none()
+    return Teacher.objects.filter(teacher_scope_q(user))
+
+
+def managed_teachers_for_user(user: Any) -> QuerySet[Teacher]:
+    """Teachers the user administers (import, transfer, reserve pool, selection): province, city, county."""
+    return Teacher.objects.filter(region_q(user, "region_code", TEACHER_ADMIN_ROLES))
+
+
+def access_teacher_for_user(user: Any, pk: Any) -> Teacher:
+    """Return the teacher if the user may see them, else raise 404."""
+    return _get_or_404(teachers_for_user(user).select_related("school", "school__county"), pk)
+
+
+def transfers_for_user(user: Any) -> QuerySet[TeacherTransfer]:
+    """Transfers out of or into the regions the user administers."""
+    q = region_q(user, "from_region_code", TEACHER_ADMIN_ROLES) | region_q(user, "to_region_code",
+                                                                           TEACHER_ADMIN_ROLES)
+    return TeacherTransfer.objects.filter(q).select_related("teacher", "from_school", "to_school", "requested_by",
+                                                            "decided_by")
+
+
+def access_transfer_for_user(user: Any, pk: Any) -> TeacherTransfer:
+    return _get_or_404(transfers_for_user(user), pk)
+
+
+def integrity_entries_for_user(user: Any) -> QuerySet[IntegrityEntry]:
+    return IntegrityEntry.objects.filter(teacher_scope_q(user, "teacher__")).select_related(
+        "teacher", "teacher__school", "annulled_by")
+
+
+def access_integrity_entry_for_user(user: Any, pk: Any) -> IntegrityEntry:
+    return _get_or_404(integrity_entries_for_user(user), pk)
+
+
+def reserve_entries_for_user(user: Any) -> QuerySet[ReservePoolEntry]:
+    return ReservePoolEntry.objects.filter(region_q(user, "teacher__region_code", TEACHER_ADMIN_ROLES)).select_related(
+        "teacher", "teacher__school", "category")
+
+
+def access_reserve_entry_for_user(user: Any, pk: Any) -> ReservePoolEntry:
+    return _get_or_404(reserve_entries_for_user(user), pk)
+
+
+# --- Integrity file: bans (MGMT-6) -----------------------------------------------------------------------------
+def banned_teacher_ids(on_date: date) -> QuerySet[IntegrityEntry, Any]:
+    """Ids of teachers under an active three-year ban on `on_date` (MGMT-6), as a subquery.
+
+    A ban runs from the event date up to, not including, `ban_until`; an annulled entry bans nobody.
+    """
+    return IntegrityEntry.objects.filter(annulled_at__isnull=True, event_date__lte=on_date,
+                                         ban_until__gt=on_date).values("teacher_id")
+
+
+def banned_teacher_q(on_date: date, field: str = "pk") -> Q:
+    return Q(**{f"{field}__in": banned_teacher_ids(on_date)})
+
+
+# --- Participation cap (MGMT-4) ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CapRule:
+    cycle_years: int
+    cycle_start_year: int
+    cap: int
+    set_at: str  # region code whose policy gave the cap ("" = the settings default)
+
+    def cycle_for(self, year: int) -> tuple[int, int]:
+        """The cycle (first year, last year) that `year` belongs to."""
+        offset = (year - self.cycle_start_year) // self.cycle_years
+        first = self.cycle_start_year + offset * self.cycle_years
+        return first, first + self.cycle_years - 1
+
+
+def effective_cap(region_code: str) -> CapRule:
+    """The cap that applies in a region: the province's cycle, and the lowest cap of the province, city, county."""
+    province = settings.PROVINCE_CODE
+    codes = {province}
+    if region_code and region_code != province:
+        codes.add(region_code[:4] + "00")
+        codes.add(region_code)
+    rule = CapRule(settings.TEACHERS_CYCLE_YEARS, settings.TEACHERS_CYCLE_START_YEAR, settings.TEACHERS_CYCLE_CAP,
+                   "")
+    policies = {p.region_code: p for p in CapPolicy.objects.filter(region_code__in=codes)}
+    top = policies.get(province)
+    if top is not None:
+        rule = CapRule(top.cycle_years or rule.cycle_years, top.cycle_start_year or rule.cycle_start_year, top.cap,
+                       province)
+    for code in sorted(codes - {province}):
+        policy = policies.get(code)
+        # A city or county may only tighten: its cap counts only when lower.
+        if policy is not None and policy.cap < rule.cap:
+            rule = CapRule(rule.cycle_years, rule.cycle_start_year, policy.cap, code)
+    return rule
+
+
+def cap_policies_for_user(user: Any) -> QuerySet[CapPolicy]:
+    return CapPolicy.objects.filter(
+        region_q(user, "region_code", TEACHER_ADMIN_ROLES) | Q(region_code=settings.PROVINCE_CODE)
+    ).select_related("region", "set_by")
+
+
+# --- Participations -------------------------------------------------------------------------------------------
+COUNTED_RESULTS = (Participation.Result.COMPLETED, Participation.Result.NOT_COMPLETED,
+                   Participation.Result.DISMISSED)
+
+
+def participations_for_user(user: Any) -> QuerySet[Participation]:
+    return Participation.objects.filter(teacher_scope_q(user, "teacher__")).select_related("teacher")
+
+
+# --- Intake and nominations -----------------------------------------------------------------------------------
+def intake_project_ids(user: Any) -> QuerySet[IntakeAssignment, Any]:
+    """Projects whose nominees the user's institution receives."""
+    return IntakeAssignment.objects.filter(institution_id__in=institution_ids_of(user)).values("project_id")
+
+
+def nominations_for_user(user: Any) -> QuerySet[Nomination]:
+    """Nominations of the user's regions, or for the projects their institution receives."""
+    if not getattr(user, "is_authenticated", False):
+        return Nomination.objects.none()
+    q = region_q(user, "region_code", TEACHER_ADMIN_ROLES)
+    if institution_ids_of(user):
+        q |= Q(project_id__in=intake_project_ids(user))
+    return Nomination.objects.filter(q).select_related("teacher", "teacher__school", "project", "county",
+                                                        "substitute_for", "substitute_for__teacher")
+
+
+def access_nomination_for_user(user: Any, pk: Any) -> Nomination:
+    return _get_or_404(nominations_for_user(user), pk)
+
+
+def region_range_q(code: str, field: str = "region_code") -> Q:
+    lo, hi = region_bounds(code)
+    return Q(**{field: lo}) if lo == hi else Q(**{f"{field}__range": (lo, hi)})
