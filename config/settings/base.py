@@ -234,15 +234,27 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Background jobs (django-tasks) ---------------------------------------------------------------------
-# Database queue by default (worker: `manage.py db_worker`); Redis + RQ when REDIS_URL is set.
+# Database queue by default; Redis + RQ when REDIS_URL is set. Either way the worker is
+# `manage.py run_worker` (see docs/operations.md). JOBS_QUEUE separates deployments sharing one Redis.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE", "default")
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Live job progress, shared by the web and worker processes (a job's own transaction hides its row).
+    "jobs": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "jobs"),
+    },
+}
 if REDIS_URL:
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {JOBS_QUEUE_NAME: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [JOBS_QUEUE_NAME]}}
+    CACHES["jobs"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
 else:
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-# A worker is considered alive if it wrote its heartbeat within this many seconds.
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": [JOBS_QUEUE_NAME]}}
+# Each worker writes a heartbeat this often; it counts as alive if the last one is younger than the max age.
+WORKER_HEARTBEAT_INTERVAL = int(os.environ.get("WORKER_HEARTBEAT_INTERVAL", 10))
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", 90))
 
 # --- REST API ---------------------------------------------------------------------------------------------

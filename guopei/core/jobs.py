@@ -1,23 +1,38 @@
 """Background jobs: a `Job` row the user watches, and a django-tasks task that runs the registered handler.
 
 A handler is a function `handler(ctx: JobContext) -> dict | None` registered under a kind with
-`@job_handler("teachers.roster_import")`. `job_start` creates the row and enqueues the task once the
-transaction commits. The handler reports progress through `ctx.progress`; if it raises, the job is marked
-failed with a Chinese message and whatever the handler wrote in its own transaction is rolled back, so a
-failed job leaves the data as it was.
+`@job_handler("teachers.roster_import")` in `guopei/<app>/jobs.py`, which the app imports in its
+`AppConfig.ready()` so that web and worker processes both know it. `job_start` creates the row and enqueues
+the task once the transaction commits. The handler reports progress through `ctx.progress`; if it raises, the
+job is marked failed with a Chinese message and whatever the handler wrote in its own transaction is rolled
+back, so a failed job leaves the data as it was.
+
+Progress is written to the job row and, because a handler's own transaction hides that write from the job
+page until it commits (and on SQLite holds the only write lock), also to the shared "jobs" cache, which the
+page reads while the job runs.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache.backends.base import BaseCache
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task, task_backends
+from django_tasks.backends.base import BaseTaskBackend
+
+from guopei.orgs.models import Membership
+from guopei.orgs.scoping import has_role
 
 from .audit import audit_record
 from .models import Job
@@ -26,6 +41,13 @@ logger = logging.getLogger(__name__)
 
 JobHandler = Callable[["JobContext"], dict[str, Any] | None]
 _HANDLERS: dict[str, JobHandler] = {}
+
+UNKNOWN_KIND = "未知的任务类型：{kind}"
+HANDLER_NOT_LOADED = "工作进程没有加载“{kind}”类任务的处理程序，请联系系统管理员。"
+UNEXPECTED_FAILURE = "任务执行出错，已处理的内容均已撤销。（{name}）"
+
+# Progress is written at most this often (seconds), except the first and the last report.
+PROGRESS_MIN_INTERVAL = 0.5
 
 
 class JobError(Exception):
@@ -40,24 +62,54 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
+def registered_kinds() -> list[str]:
+    return sorted(_HANDLERS)
+
+
+def _progress_cache() -> BaseCache:
+    try:
+        return caches["jobs"]
+    except InvalidCacheBackendError:
+        return caches["default"]
+
+
+def _progress_key(job: Job) -> str:
+    # The creation time keeps keys apart when several databases (test runs, deployments) share one cache.
+    return f"guopei:job-progress:{job.pk}:{job.created_at.timestamp():.6f}"
+
+
 @dataclass
 class JobContext:
     job: Job
+    _last_write: float = field(default=0.0, repr=False)
 
     @property
     def params(self) -> dict[str, Any]:
         return self.job.params
 
     def progress(self, done: int, total: int | None = None, message: str = "") -> None:
-        """Record progress outside any open transaction's scope, so the job page sees it while work goes on."""
-        fields: dict[str, Any] = {"done": done, "updated_at": timezone.now()}
-        if total is not None:
-            fields["total"] = total
+        """Report how far the job has got; the job page shows it within about a second."""
+        total = self.job.total if total is None else max(0, int(total))
+        done = max(0, int(done))
+        if total and done > total:
+            done = total
+        self.job.done, self.job.total = done, total
         if message:
-            fields["message"] = message[:500]
-        Job.objects.filter(pk=self.job.pk).update(**fields)
-        for key, value in fields.items():
-            setattr(self.job, key, value)
+            self.job.message = message[:500]
+        now = time.monotonic()
+        finished = bool(total) and done >= total
+        if self._last_write and not finished and now - self._last_write < PROGRESS_MIN_INTERVAL:
+            return
+        self._last_write = now
+        self._write_progress()
+
+    def _write_progress(self) -> None:
+        fields = {"done": self.job.done, "total": self.job.total, "message": self.job.message}
+        try:
+            _progress_cache().set(_progress_key(self.job), fields, timeout=24 * 3600)
+        except Exception:  # the cache only speeds up what the row will show anyway
+            logger.warning("job %s: progress cache unavailable", self.job.pk, exc_info=True)
+        Job.objects.filter(pk=self.job.pk).update(updated_at=timezone.now(), **fields)
 
     def save_result_file(self, name: str, content: bytes) -> None:
         self.job.result_file.save(name, ContentFile(content), save=False)
@@ -77,7 +129,7 @@ def job_start(
 ) -> Job:
     """Create a job and queue it to run after the current transaction commits."""
     if kind not in _HANDLERS:
-        raise JobError(f"未知的任务类型：{kind}")
+        raise JobError(UNKNOWN_KIND.format(kind=kind))
     with transaction.atomic():
         job = Job(kind=kind, title=title, owner=owner, region_code=region_code, params=params or {})
         if input_content is not None:
@@ -85,8 +137,12 @@ def job_start(
         job.save()
         audit_record(actor=owner, action="job.start", obj=job, detail={"kind": kind, "title": title})
         job_id = job.pk
-        transaction.on_commit(lambda: run_job.enqueue(job_id))
+        transaction.on_commit(lambda: _enqueue(job_id))
     return job
+
+
+def _enqueue(job_id: int) -> None:
+    run_job.using(queue_name=getattr(settings, "JOBS_QUEUE_NAME", "default")).enqueue(job_id)
 
 
 def job_execute(job_id: int) -> Job:
@@ -97,27 +153,101 @@ def job_execute(job_id: int) -> Job:
     Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now(), error="")
     job.refresh_from_db()
     ctx = JobContext(job)
+    handler = _HANDLERS.get(job.kind)
+    if handler is None:
+        logger.error("job %s: no handler registered for kind %s", job.pk, job.kind)
+        _finish(ctx, Job.State.FAILED, error=HANDLER_NOT_LOADED.format(kind=job.kind))
+        job.refresh_from_db()
+        return job
     try:
-        result = _HANDLERS[job.kind](ctx) or {}
+        result = handler(ctx) or {}
     except JobError as exc:
-        _finish(job, Job.State.FAILED, error=str(exc))
+        _finish(ctx, Job.State.FAILED, error=str(exc))
     except Exception as exc:  # a bug must not leave the job "running" forever
         logger.exception("job %s failed", job.pk)
-        _finish(job, Job.State.FAILED, error=f"任务执行出错，已处理的内容均已撤销。（{type(exc).__name__}）")
+        _finish(ctx, Job.State.FAILED, error=UNEXPECTED_FAILURE.format(name=type(exc).__name__))
     else:
-        _finish(job, Job.State.SUCCEEDED, result=result)
+        _finish(ctx, Job.State.SUCCEEDED, result=result)
     job.refresh_from_db()
     return job
 
 
-def _finish(job: Job, state: str, *, error: str = "", result: dict[str, Any] | None = None) -> None:
-    fields: dict[str, Any] = {"state": state, "finished_at": timezone.now(), "error": error}
+def _finish(ctx: JobContext, state: str, *, error: str = "", result: dict[str, Any] | None = None) -> None:
+    job = ctx.job
+    fields: dict[str, Any] = {
+        "state": state,
+        "finished_at": timezone.now(),
+        "error": error,
+        # The last progress reported, which a rolled-back transaction or the write throttle may have dropped.
+        "done": job.done,
+        "total": job.total,
+        "message": job.message,
+    }
     if result is not None:
         fields["result"] = result
     Job.objects.filter(pk=job.pk).update(**fields)
+    try:
+        _progress_cache().delete(_progress_key(job))
+    except Exception:
+        logger.warning("job %s: progress cache unavailable", job.pk, exc_info=True)
     audit_record(actor=job.owner, action=f"job.{state}", obj=job, detail={"kind": job.kind, "error": error})
 
 
-@task()
+def job_live_progress(job: Job) -> Job:
+    """Overlay the progress a running handler reported but has not committed yet."""
+    if job.state != Job.State.RUNNING:
+        return job
+    try:
+        live = _progress_cache().get(_progress_key(job))
+    except Exception:
+        logger.warning("job %s: progress cache unavailable", job.pk, exc_info=True)
+        return job
+    if live and (live["total"] != job.total or live["done"] > job.done):
+        job.done, job.total = live["done"], live["total"]
+        job.message = live["message"] or job.message
+    return job
+
+
+@task(queue_name=getattr(settings, "JOBS_QUEUE_NAME", "default"))
 def run_job(job_id: int) -> None:
     job_execute(job_id)
+
+
+def job_backend() -> BaseTaskBackend:
+    return task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+
+
+def job_backend_kind() -> str:
+    """Name the queue the jobs go through: "database" (django-tasks-db), "rq" (Redis) or another backend."""
+    from django_tasks_db import DatabaseBackend
+
+    backend = job_backend()
+    if isinstance(backend, DatabaseBackend):
+        return "database"
+    if type(backend).__module__.startswith("django_tasks_rq"):
+        return "rq"
+    return type(backend).__name__
+
+
+def jobs_for_user(user: Any) -> QuerySet[Job]:
+    """The jobs a person started themselves, newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Job.objects.none()
+    return Job.objects.filter(owner=user)
+
+
+def access_job_for_user(user: Any, pk: int) -> Job:
+    """Return the job if the user started it or is a province administrator; 404 otherwise."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    job = Job.objects.select_related("owner").filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    if job.owner_id != user.pk and not has_role(user, Membership.Role.PROVINCE_ADMIN):
+        raise Http404
+    return job
+
+
+def job_result_download(*, actor: Any, job: Job) -> None:
+    """Record that someone downloaded a job's result file."""
+    audit_record(actor=actor, action="job.download", obj=job, detail={"kind": job.kind, "file": job.result_name})
