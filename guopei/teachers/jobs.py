@@ -35,3 +35,10 @@ def roster_import_job(ctx: JobContext) -> dict[str, Any]:
     from .roster_import import roster_import
 
     return _run(ctx, roster_import)
+
+
+@job_handler("teachers.history_import")
+def history_import_job(ctx: JobContext) -> dict[str, Any]:
+    from .history_import import history_import
+
+    return _run(ctx, history_import)

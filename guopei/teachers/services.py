@@ -21,6 +21,7 @@ from .models import (
     CapPolicy,
     IntakeAssignment,
     IntegrityEntry,
+    Nomination,
     Participation,
     ReservePoolEntry,
     Teacher,
@@ -348,3 +349,183 @@ def _ids(values: Iterable[Any]) -> list[int]:
             continue
     return out
 
+
+
+# --- Nominations (MGMT-4, MGMT-5, MGMT-6) -----------------------------------------------------------------------
+ERR_NOMINATE_DENIED = "只有该县区（或其上级）的管理员可以推荐本县区的教师。"
+ERR_NO_ALLOCATION = "本县区没有该项目的名额，不能推荐。"
+ERR_OVER_ALLOCATION = "推荐人数超出名额：本县区名额{quota}人，已推荐{taken}人，本次又推荐{asked}人。"
+ERR_TOO_MANY_ALTERNATES = "候补人数不能超过本县区名额（{quota}人）。"
+ERR_NOT_ELIGIBLE = "以下教师不符合本项目的遴选条件，不能推荐：{names}。"
+ERR_ALREADY_NOMINATED = "以下教师已被推荐参加本项目：{names}。"
+ERR_NOTHING_CHOSEN = "请至少选择一名教师。"
+ERR_INTAKE_DENIED = "只有本项目的承训机构可以审核推荐人选。"
+ERR_NOMINATION_STATE = "该推荐当前状态为“{status}”，不能执行此操作。"
+ERR_REASON_REQUIRED = "退回或劝退必须填写原因。"
+ERR_SUBSTITUTE_STATE = "只有已退回、已劝退或尚未确认的人选可以替换。"
+ERR_SUBSTITUTE_ALTERNATE = "所选候补不属于本项目本县区，或已不再是候补。"
+
+
+def _lock_allocation(project: Any, county_code: str) -> int:
+    from guopei.plans.models import Allocation
+
+    allocation = Allocation.objects.select_for_update().filter(project=project, region_id=county_code).first()
+    return allocation.quota if allocation is not None else 0
+
+
+def _active_nominations(project: Any, county_code: str) -> Any:
+    return Nomination.objects.filter(project=project, county_id=county_code,
+                                     status__in=[Nomination.Status.PROPOSED, Nomination.Status.CONFIRMED])
+
+
+def _check_eligible(project: Any, county_code: str, teacher_ids: list[int]) -> dict[int, int]:
+    """Return {teacher id: rank} for the chosen teachers, refusing any who are not eligible now (MGMT-4)."""
+    from .selection import selection_for
+
+    ranked = list(selection_for(project, county_code).eligible().values_list("pk", flat=True))
+    ranks = {pk: position for position, pk in enumerate(ranked, start=1)}
+    missing = [pk for pk in teacher_ids if pk not in ranks]
+    if missing:
+        names = "、".join(Teacher.objects.filter(pk__in=missing).values_list("name", flat=True)) or "（不在本县区）"
+        raise ValidationError(ERR_NOT_ELIGIBLE.format(names=names))
+    return {pk: ranks[pk] for pk in teacher_ids}
+
+
+def nomination_propose(*, actor: Any, project: Any, county_code: str, teacher_ids: Iterable[Any],
+                       alternate_ids: Iterable[Any] = ()) -> list[Nomination]:
+    """Propose eligible teachers of a county for a project, up to its allocation, plus alternates (MGMT-4)."""
+    if not user_covers_region(actor, county_code, TEACHER_ADMIN_ROLES):
+        raise PermissionDenied(ERR_NOMINATE_DENIED)
+    principals = list(dict.fromkeys(_ids(teacher_ids)))
+    alternates = [pk for pk in dict.fromkeys(_ids(alternate_ids)) if pk not in principals]
+    if not principals and not alternates:
+        raise ValidationError(ERR_NOTHING_CHOSEN)
+    with transaction.atomic():
+        quota = _lock_allocation(project, county_code)
+        if quota <= 0:
+            raise ValidationError(ERR_NO_ALLOCATION)
+        active = _active_nominations(project, county_code)
+        taken = active.filter(is_alternate=False).count()
+        if taken + len(principals) > quota:
+            raise ValidationError(ERR_OVER_ALLOCATION.format(quota=quota, taken=taken, asked=len(principals)))
+        if active.filter(is_alternate=True).count() + len(alternates) > quota:
+            raise ValidationError(ERR_TOO_MANY_ALTERNATES.format(quota=quota))
+        already = Nomination.objects.filter(project=project, teacher_id__in=principals + alternates,
+                                            status__in=[Nomination.Status.PROPOSED, Nomination.Status.CONFIRMED])
+        if already.exists():
+            names = "、".join(already.values_list("teacher__name", flat=True))
+            raise ValidationError(ERR_ALREADY_NOMINATED.format(names=names))
+        ranks = _check_eligible(project, county_code, principals + alternates)
+        created = Nomination.objects.bulk_create([
+            Nomination(project=project, teacher_id=pk, county_id=county_code, region_code=county_code,
+                       is_alternate=pk in alternates, rank=ranks[pk], proposed_by=actor)
+            for pk in principals + alternates
+        ])
+        audit_record(actor=actor, action="teachers.nomination_propose", object_type="plans.project",
+                     object_id=project.pk, region_code=county_code,
+                     detail={"principals": len(principals), "alternates": len(alternates),
+                             "teachers": principals + alternates, "quota": quota})
+    return created
+
+
+def can_receive(user: Any, project: Any) -> bool:
+    """Whether the user is staff of an institution that receives the project's nominees (MGMT-5)."""
+    from guopei.orgs.scoping import institution_ids_of
+
+    ids = institution_ids_of(user)
+    return bool(ids) and IntakeAssignment.objects.filter(project=project, institution_id__in=ids).exists()
+
+
+def _decide(*, actor: Any, nomination: Nomination, allowed: set[str], status: str, reason: str,
+            action: str) -> Nomination:
+    if not can_receive(actor, nomination.project):
+        raise PermissionDenied(ERR_INTAKE_DENIED)
+    with transaction.atomic():
+        nomination = Nomination.objects.select_for_update().select_related("project", "teacher").get(pk=nomination.pk)
+        if nomination.status not in allowed or nomination.is_alternate:
+            raise ValidationError(ERR_NOMINATION_STATE.format(status=nomination.get_status_display()))
+        nomination.status = status
+        nomination.reason = reason[:500]
+        nomination.decided_by = actor
+        nomination.decided_at = timezone.now()
+        nomination.full_clean()
+        nomination.save(update_fields=["status", "reason", "decided_by", "decided_at", "updated_at"])
+        audit_record(actor=actor, action=action, obj=nomination,
+                     detail={"teacher": nomination.teacher_id, "project": nomination.project_id, "reason": reason})
+    return nomination
+
+
+def nomination_confirm(*, actor: Any, nomination: Nomination) -> Nomination:
+    """The institution accepts a nominee; confirmed nominees are what delivery enrols."""
+    return _decide(actor=actor, nomination=nomination, allowed={Nomination.Status.PROPOSED},
+                   status=Nomination.Status.CONFIRMED, reason="", action="teachers.nomination_confirm")
+
+
+def nomination_return(*, actor: Any, nomination: Nomination, reason: str) -> Nomination:
+    """The institution sends a proposed nominee back to the county, with a reason; the county may substitute."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(ERR_REASON_REQUIRED)
+    return _decide(actor=actor, nomination=nomination, allowed={Nomination.Status.PROPOSED},
+                   status=Nomination.Status.RETURNED, reason=reason, action="teachers.nomination_return")
+
+
+def nomination_dismiss(*, actor: Any, nomination: Nomination, reason: str,
+                       event_date: date | None = None) -> Nomination:
+    """Dismiss (劝退) a confirmed nominee found ineligible at intake (MGMT-5); the integrity file records it (MGMT-6)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(ERR_REASON_REQUIRED)
+    with transaction.atomic():
+        nomination = _decide(actor=actor, nomination=nomination, allowed={Nomination.Status.CONFIRMED},
+                             status=Nomination.Status.DISMISSED, reason=reason, action="teachers.nomination_dismiss")
+        integrity_entry_create(
+            teacher=nomination.teacher, kind=IntegrityEntry.Kind.DISMISSED,
+            event_date=event_date or timezone.localdate(), actor=actor,
+            source=f"{nomination.project.plan.year}年“{nomination.project.name}”报到时被劝退：{reason}",
+        )
+    return nomination
+
+
+def nomination_substitute(*, actor: Any, nomination: Nomination, alternate: Nomination | None = None,
+                          teacher_id: Any = None) -> Nomination:
+    """Replace a returned, dismissed or not yet confirmed nominee by an alternate or another eligible teacher.
+
+    The replaced nomination keeps its record (a returned or proposed one becomes "substituted", a dismissed one
+    stays dismissed); the new one points back at it through `substitute_for`.
+    """
+    county_code = nomination.county_id
+    if not user_covers_region(actor, county_code, TEACHER_ADMIN_ROLES):
+        raise PermissionDenied(ERR_NOMINATE_DENIED)
+    with transaction.atomic():
+        _lock_allocation(nomination.project, county_code)
+        old = Nomination.objects.select_for_update().get(pk=nomination.pk)
+        if old.is_alternate or old.status not in {Nomination.Status.RETURNED, Nomination.Status.DISMISSED,
+                                                  Nomination.Status.PROPOSED}:
+            raise ValidationError(ERR_SUBSTITUTE_STATE)
+        if old.status != Nomination.Status.DISMISSED:
+            old.status = Nomination.Status.SUBSTITUTED
+            old.save(update_fields=["status", "updated_at"])
+        if alternate is not None:
+            new = Nomination.objects.select_for_update().get(pk=alternate.pk)
+            if (new.project_id != old.project_id or new.county_id != county_code or not new.is_alternate
+                    or new.status != Nomination.Status.PROPOSED):
+                raise ValidationError(ERR_SUBSTITUTE_ALTERNATE)
+            _check_eligible(old.project, county_code, [new.teacher_id])
+            new.is_alternate = False
+            new.substitute_for = old
+            new.save(update_fields=["is_alternate", "substitute_for", "updated_at"])
+        else:
+            ids = _ids([teacher_id])
+            if not ids:
+                raise ValidationError(ERR_NOTHING_CHOSEN)
+            if _active_nominations(old.project, county_code).filter(teacher_id=ids[0]).exists():
+                raise ValidationError(ERR_ALREADY_NOMINATED.format(names=Teacher.objects.get(pk=ids[0]).name))
+            ranks = _check_eligible(old.project, county_code, ids)
+            new = Nomination(project=old.project, teacher_id=ids[0], county_id=county_code, region_code=county_code,
+                             substitute_for=old, rank=ranks[ids[0]], proposed_by=actor)
+            new.full_clean()
+            new.save()
+        audit_record(actor=actor, action="teachers.nomination_substitute", obj=new,
+                     detail={"replaced": old.pk, "replaced_teacher": old.teacher_id, "teacher": new.teacher_id})
+    return new
