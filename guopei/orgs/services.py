@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -185,7 +185,11 @@ def school_create(
         name=name, code=code, county=county, kind=kind, location=location, is_public=is_public, is_demo=is_demo
     )
     school.full_clean()
-    school.save()
+    try:
+        with transaction.atomic():
+            school.save()
+    except IntegrityError:  # another request took the code between the check and the insert
+        raise OrgsError(SCHOOL_CODE_TAKEN) from None
     audit_record(
         actor=actor,
         role=role,
@@ -649,7 +653,11 @@ def account_create(
     _validate_password(password, user)
     user.set_password(password)
     user.full_clean()
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # another request took the username between the check and the insert
+        raise OrgsError(USERNAME_TAKEN) from None
     membership, _ = _grant(user=user, role=role, region=region, school=school, institution=institution)
     audit_record(
         actor=actor,

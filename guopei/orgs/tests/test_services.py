@@ -467,3 +467,13 @@ def test_city_admin_cannot_reset_teacher_password(city_admin, teacher_user):
     """MGMT-1: the city manages county and school administrators; teachers are the county's and school's."""
     with refused(services.ACCOUNT_NOT_MANAGED):
         services.account_reset_password(actor=city_admin, user=teacher_user, password=GOOD_PASSWORD)
+
+
+def test_school_code_race_is_refused_not_crashed(county_admin, monkeypatch):
+    """A code taken between the check and the insert still gives the coded error, not a server error."""
+    SchoolFactory(code="1401050301")
+    monkeypatch.setattr(services, "_check_school_code", lambda code, exclude_pk=None: None)
+    monkeypatch.setattr(School, "full_clean", lambda self, *a, **k: None)
+    with refused(services.SCHOOL_CODE_TAKEN):
+        services.school_create(actor=county_admin, **school_kwargs())
+    assert School.objects.count() == 1

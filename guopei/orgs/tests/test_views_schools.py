@@ -194,3 +194,11 @@ def test_centre_edit_of_a_city_is_404(client, city_admin):
 
 def test_centre_edit_forbidden_to_finance(client, finance_officer):
     assert get(client, finance_officer, reverse("orgs:centre_edit", args=["140105"])).status_code == 403
+
+
+def test_navigation_offers_centres_to_region_admins_only(client, county_admin, teacher_user):
+    response = get(client, county_admin, reverse("home"))
+    assert reverse("orgs:centre_list") in response.text
+    response = get(client, teacher_user, reverse("home"))
+    assert reverse("orgs:centre_list") not in response.text
+    assert reverse("orgs:school_list") not in response.text
