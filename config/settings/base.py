@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "guopei.plans",
     "guopei.teachers",
     "guopei.api",
+    "guopei.summary",
 ]
 
 MIDDLEWARE = [
@@ -340,3 +341,59 @@ TEACHERS_IMPORT_MAX_BYTES = int(os.environ.get("TEACHERS_IMPORT_MAX_MB", 40)) * 
 TEACHERS_IMPORT_MAX_ROWS = int(os.environ.get("TEACHERS_IMPORT_MAX_ROWS", 200000))
 # Teacher lists count matching rows only up to this many (a COUNT over a province's million rows is not free).
 TEACHERS_LIST_COUNT_LIMIT = int(os.environ.get("TEACHERS_LIST_COUNT_LIMIT", 10000))
+
+# --- Ten-year summary and public column (SUMMARY-1, SUMMARY-2) ------------------------------------------
+# The summary's year and the day cities must submit by (MM-DD, inclusive, Asia/Shanghai; the notice: 20 August).
+SUMMARY_YEAR = int(os.environ.get("SUMMARY_YEAR", 2020))
+SUMMARY_DEADLINE = os.environ.get("SUMMARY_DEADLINE", "08-20")
+# Upload limits per file by kind, and for all of one city's materials together.
+SUMMARY_MAX_BYTES = {
+    "image": int(os.environ.get("SUMMARY_MAX_IMAGE_MB", 20)) * 1024 * 1024,
+    "video": int(os.environ.get("SUMMARY_MAX_VIDEO_MB", 500)) * 1024 * 1024,
+    "document": int(os.environ.get("SUMMARY_MAX_DOCUMENT_MB", 50)) * 1024 * 1024,
+}
+SUMMARY_CITY_QUOTA_BYTES = int(os.environ.get("SUMMARY_CITY_QUOTA_MB", 10 * 1024)) * 1024 * 1024
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]
+    "SummaryMaterialKindEnum": "guopei.summary.models.Material.Kind",
+    "SummarySubmissionStateEnum": "guopei.summary.models.Submission.State",
+    "SummaryOutcomeStageEnum": "guopei.summary.models.TraineeOutcome.Stage",
+    "SummaryOutcomeFormEnum": "guopei.summary.models.TraineeOutcome.Form",
+})
+
+# --- Teacher database and selection (MGMT-4, MGMT-5, MGMT-6) ---------------------------------------------
+# How personal data is encrypted at rest: "aesgcm" (default, docs/adr/0002-pii-encryption.md) or "fernet".
+PII_CIPHER = os.environ.get("PII_CIPHER", "aesgcm")
+# The participation cap (MGMT-4) until the province sets its own: cycles of N years from a start year, at most
+# CAP programme participations per cycle. A city or county may lower the cap, never raise it.
+TEACHERS_CYCLE_YEARS = int(os.environ.get("TEACHERS_CYCLE_YEARS", 5))
+TEACHERS_CYCLE_START_YEAR = int(os.environ.get("TEACHERS_CYCLE_START_YEAR", 2016))
+TEACHERS_CYCLE_CAP = int(os.environ.get("TEACHERS_CYCLE_CAP", 2))
+# Training hours a teacher needs per year; who already has them is not sent again that year (MGMT-4).
+TEACHERS_ANNUAL_HOURS_REQUIRED = int(os.environ.get("TEACHERS_ANNUAL_HOURS_REQUIRED", 72))
+# Ranking of eligible teachers: reserve pool first, then fewest participations, longest since the last one,
+# rural schools first. Score = pool + pool_priority×(10−priority) − participations×n + years_since×y + rural.
+TEACHERS_RANKING_WEIGHTS = {
+    "reserve_pool": 10000,
+    "pool_priority": 100,
+    "participation": 50,
+    "year_since_last": 4,
+    "max_years_since_last": 10,
+    "rural": 1,
+}
+# Roster and history imports: largest file and most rows accepted in one upload.
+TEACHERS_IMPORT_MAX_BYTES = int(os.environ.get("TEACHERS_IMPORT_MAX_MB", 40)) * 1024 * 1024
+TEACHERS_IMPORT_MAX_ROWS = int(os.environ.get("TEACHERS_IMPORT_MAX_ROWS", 200000))
+# Teacher lists count matching rows only up to this many (a COUNT over a province's million rows is not free).
+TEACHERS_LIST_COUNT_LIMIT = int(os.environ.get("TEACHERS_LIST_COUNT_LIMIT", 10000))
+
+# --- Tenders and course plans (TENDER-1 … TENDER-6, COURSE-1 … COURSE-5) --------------------------------------
+# TENDER-2: at most this many distinct institutions win the IT 2.0 county tenders of one year, province-wide.
+IT20_MAX_INSTITUTIONS = int(os.environ.get("IT20_MAX_INSTITUTIONS", 5))
+# A tender with fewer valid bids than this fails (流标); each tender may set its own number.
+TENDERS_MIN_VALID_BIDS = int(os.environ.get("TENDERS_MIN_VALID_BIDS", 3))
+# The standstill (定标公示) after an award, in days, before the contract may be signed; each tender may set its own.
+TENDERS_STANDSTILL_DAYS = int(os.environ.get("TENDERS_STANDSTILL_DAYS", 3))
+# Experts a panel needs before evaluation (or an expert selection) starts.
+TENDERS_MIN_EXPERTS = int(os.environ.get("TENDERS_MIN_EXPERTS", 3))
+# Largest protocol or bid document accepted (PDF or Word).
+TENDERS_MAX_DOCUMENT_BYTES = int(os.environ.get("TENDERS_MAX_DOCUMENT_MB", 50)) * 1024 * 1024
