@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/otp/setup/", otp_views.otp_setup, name="otp_setup"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("orgs/", include("guopei.orgs.urls")),
+    path("plans/", include("guopei.plans.urls")),
     path("api/", include("guopei.api.urls")),
     path("summary/", include("guopei.summary.urls")),
     path("public/", include("guopei.summary.public_urls")),

@@ -321,3 +321,51 @@ def test_navigation_offers_jobs_to_roles_that_start_them(client, county_admin, t
     assert reverse("core:job_list") in client.get(reverse("home")).content.decode()
     client.force_login(teacher_user)
     assert f'href="{reverse("core:job_list")}"' not in client.get(reverse("home")).content.decode()
+
+
+# --- in a real browser: htmx polling under the content security policy ----------------------------------------
+
+
+@pytest.fixture
+def regions_loaded(transactional_db):
+    """Regions come from a data migration, which an earlier transactional test's flush removes."""
+    from guopei.orgs.models import Region
+    from guopei.orgs.regions import regions_load
+
+    if not Region.objects.filter(code="140105").exists():
+        regions_load(region_model=Region)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_job_page_progress_bar_follows_the_job_until_it_finishes(regions_loaded, page, live_server, county_admin):
+    from guopei.conftest import browser_login
+
+    job = queued_job(county_admin)
+    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, done=1, total=4, message="正在校验")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load" not in m.text
+            else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400
+            and not r.url.endswith("/favicon.ico") else None)
+    browser_login(page, live_server, county_admin.username)
+    page.goto(live_server.url + reverse("core:job_detail", args=[job.pk]))
+    assert page.get_by_test_id("job-state").inner_text() == "进行中"
+    bar = page.locator("#job-progress .progress-bar")
+    assert "job-bar-25" in bar.get_attribute("class")
+    assert bar.evaluate("el => el.getBoundingClientRect().width / el.parentElement.getBoundingClientRect().width") \
+        == pytest.approx(0.25, abs=0.02)
+
+    Job.objects.filter(pk=job.pk).update(done=3, message="正在写入")
+    page.get_by_text("已处理 3 / 4（75%）").wait_for(timeout=5000)
+    assert page.get_by_test_id("job-message").inner_text() == "正在写入"
+
+    jobs.JobContext(Job.objects.get(pk=job.pk)).save_result_file(RESULT_NAME, "序号\n1".encode())
+    Job.objects.filter(pk=job.pk).update(state=Job.State.SUCCEEDED, done=4)
+    page.get_by_test_id("job-result").wait_for(timeout=5000)
+    assert page.get_by_test_id("job-state").inner_text() == "已完成"
+    assert page.locator("[hx-trigger]").count() == 0  # polling has stopped
+    with page.expect_download() as download:
+        page.get_by_test_id("job-result").click()
+    assert download.value.suggested_filename == RESULT_NAME
+    assert errors == []  # no CSP violations, script errors or missing files
