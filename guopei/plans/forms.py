@@ -23,30 +23,52 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class PlanForm(forms.ModelForm):
+class StyledForm:
+    """Give every widget its Bootstrap class."""
+
+    fields: dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self._style()
+
+    def _style(self) -> None:
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            else:
+                widget.attrs.setdefault("class", "form-control form-control-sm")
+
+
+class PlanForm(StyledForm, forms.ModelForm):
     class Meta:
         model = AnnualPlan
         fields = ["year", "title", "doc_number", "issued_on"]
         widgets = {"issued_on": DateInput(format="%Y-%m-%d")}
 
 
-class PlanEditForm(forms.ModelForm):
+class PlanEditForm(StyledForm, forms.ModelForm):
     class Meta:
         model = AnnualPlan
         fields = ["title", "doc_number", "issued_on"]
         widgets = {"issued_on": DateInput(format="%Y-%m-%d")}
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(StyledForm, forms.Form):
     reason = forms.CharField(label="原因", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(StyledForm, forms.Form):
     title = forms.CharField(label="文件名称", max_length=200, required=False)
     file = forms.FileField(label="文件")
 
 
-class UploadForm(forms.Form):
+class UploadForm(StyledForm, forms.Form):
     file = forms.FileField(label="文件（.xlsx）")
 
 
@@ -54,13 +76,13 @@ class CountyUploadForm(UploadForm):
     year = forms.IntegerField(label="年度", min_value=2010, max_value=2100)
 
 
-class CategoryForm(forms.Form):
+class CategoryForm(StyledForm, forms.Form):
     family = forms.ModelChoiceField(label="项目类别组", queryset=Family.objects.all())
     name = forms.CharField(label="类别名称", max_length=100)
     since_year = forms.IntegerField(label="启用年份", min_value=2010, max_value=2100, required=False)
 
 
-class ProjectCountyForm(forms.Form):
+class ProjectCountyForm(StyledForm, forms.Form):
     year = forms.IntegerField(label="年度", min_value=2010, max_value=2100)
     county = forms.ModelChoiceField(label="县区", queryset=Region.objects.filter(level=Region.Level.COUNTY)
                                     .select_related("parent"))
@@ -73,7 +95,7 @@ class ProjectCountyForm(forms.Form):
         self.fields["county"].label_from_instance = lambda r: f"{r.code} {r.full_name}"  # type: ignore[attr-defined]
 
 
-class AllocationForm(forms.Form):
+class AllocationForm(StyledForm, forms.Form):
     region = forms.ModelChoiceField(label="市/县区", queryset=Region.objects.none())
     quota = forms.IntegerField(label="名额", min_value=0)
 
@@ -84,14 +106,14 @@ class AllocationForm(forms.Form):
         self.fields["region"].label_from_instance = lambda r: f"{r.code} {r.name}"  # type: ignore[attr-defined]
 
 
-class CommitmentForm(forms.Form):
+class CommitmentForm(StyledForm, forms.Form):
     amount = forms.DecimalField(label="金额（元）", max_digits=14, decimal_places=2, min_value=0.01)
     payee = forms.CharField(label="收款单位", max_length=200)
     reference = forms.CharField(label="依据（合同/中标通知）", max_length=200)
     override_reason = forms.CharField(label="超预算说明（仅财政厅经办人）", max_length=500, required=False)
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(StyledForm, forms.Form):
     paid_on = forms.DateField(label="支付日期", widget=DateInput(format="%Y-%m-%d"))
     amount = forms.DecimalField(label="金额（元）", max_digits=14, decimal_places=2, min_value=0.01)
     payee = forms.CharField(label="收款单位", max_length=200)
@@ -104,7 +126,7 @@ PRESCHOOL_CHOICES = [("", "不限"), ("yes", "学前教育专业"), ("no", "非�
 COMPONENT_PREFIX = "component_"
 
 
-class ProjectForm(forms.ModelForm):
+class ProjectForm(StyledForm, forms.ModelForm):
     """A project with its target conditions, components and implementation counties."""
 
     target_segments = forms.MultipleChoiceField(label="学段（学校类型）", choices=School.Kind.choices, required=False,
@@ -154,9 +176,21 @@ class ProjectForm(forms.ModelForm):
             self.initial["counties"] = list(self.instance.counties.all())
             pm = self.instance.preschool_major
             self.initial["preschool_major"] = "" if pm is None else ("yes" if pm else "no")
+        self._style()
 
-    def component_fields(self) -> list[Any]:
-        return [self[COMPONENT_PREFIX + kind] for kind in ProjectComponent.Kind.values]
+    GROUPS = [
+        ("基本信息", ["code", "name", "category", "parent", "training_form", "is_it20", "start_date", "end_date"]),
+        ("培训对象（遴选条件）", ["target_description", "target_segments", "target_posts", "target_subjects",
+                           "target_backbone_levels", "rural_only", "preschool_major", "service_years_min",
+                           "service_years_max", "hired_within_years", "private_kindergartens_only",
+                           "project_counties_only"]),
+        ("学时与环节", ["days", "hours", *[COMPONENT_PREFIX + k for k in ProjectComponent.Kind.values]]),
+        ("人数、县区与经费", ["quota", "counties", "cost_standard", "budget_is_explicit", "budget"]),
+        ("延续2019年项目", ["continues_from_2019", "previous_project_name", "previous_institution"]),
+    ]
+
+    def groups(self) -> list[tuple[str, list[Any]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
 
     def to_input(self) -> ProjectInput:
         data = self.cleaned_data

@@ -862,14 +862,14 @@ def projects_import(*, plan: AnnualPlan, actor: Any, items: list[ImportItem]) ->
                 counts["updated"] += 1
         for item in items:
             code = item.data.fields["code"]
-            project = existing.get(code)
-            if project is None or not project.pk or not any(i.parent_code == code for i in items):
+            saved = existing.get(code)
+            if saved is None or not saved.pk or not any(i.parent_code == code for i in items):
                 continue
-            project.refresh_from_db()
-            if item.quota_given and item.quota_given != project.quota:
-                errors.append((item.line, "培训人数", ERR_IMPORT_ROLLUP_QUOTA.format(total=project.quota)))
-            if item.budget_given and item.budget_given != project.budget:
-                errors.append((item.line, "项目预算（元）", ERR_IMPORT_ROLLUP_BUDGET.format(total=project.budget)))
+            saved.refresh_from_db()
+            if item.quota_given and item.quota_given != saved.quota:
+                errors.append((item.line, "培训人数", ERR_IMPORT_ROLLUP_QUOTA.format(total=saved.quota)))
+            if item.budget_given and item.budget_given != saved.budget:
+                errors.append((item.line, "项目预算（元）", ERR_IMPORT_ROLLUP_BUDGET.format(total=saved.budget)))
         if errors:
             raise ImportRejected(sorted(errors))
         audit_record(actor=actor, action="plans.projects_import", obj=plan, detail={"rows": len(items), **counts})
