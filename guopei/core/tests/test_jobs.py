@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import override_settings
@@ -101,11 +109,27 @@ def test_job_runs_on_database_backend_and_reports_progress(
     assert task_row.status == "SUCCESSFUL"
     beat = WorkerHeartbeat.objects.get()
     assert beat.backend == "database"
-    assert beat.name.endswith(f":{__import__('os').getpid()}")
+    assert beat.name.endswith(f":{os.getpid()}")
     assert list(AuditEvent.objects.filter(object_id=str(job.pk)).values_list("action", flat=True)) == [
         "job.succeeded",
         "job.start",
     ]
+
+
+def test_worker_process_loads_every_apps_job_handlers():
+    """Each app's jobs.py is imported by django.setup() (AppConfig.ready), so a fresh worker knows its kinds."""
+    code = (
+        "import json, sys, django; django.setup(); "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('guopei.') and m.endswith('.jobs'))))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR, capture_output=True,
+                         text=True, check=True, timeout=120)
+    expected = sorted(
+        f"{config.name}.jobs" for config in apps.get_app_configs()
+        if config.name.startswith("guopei.") and (Path(config.path) / "jobs.py").exists()
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == expected
 
 
 def test_run_worker_refuses_a_backend_that_needs_no_worker(db):
