@@ -29,6 +29,25 @@ serves everything under ``/api/v1/``::
     def router_register(router):
         router.register("plans", PlanViewSet, basename="plan")
 
+A write is an action that loads the object through the scope and calls one service::
+
+    class NominationViewSet(ScopedGenericViewSet):
+        serializer_class = NominationSerializer
+        permission_classes = [HasRole(Role.INSTITUTION_STAFF)]
+
+        def scoped_queryset(self, user):
+            return nominations_for_user(user)
+
+        @extend_schema(request=None, responses=NominationSerializer)
+        @action(detail=True, methods=["post"])
+        def confirm(self, request, pk=None):
+            nomination = self.get_object()  # 404 outside the user's scope
+            nomination_confirm(actor=request.user, nomination=nomination)
+            return Response(self.get_serializer(nomination).data)
+
+Each endpoint gets the three-persona tests (right role in its region → 200, same role elsewhere → 404, wrong
+role → 403) and a `django_assert_max_num_queries` bound on its list; see guopei/api/tests/test_schools.py.
+
 The rules the base enforces:
 
 * ``get_queryset`` always returns ``scoped_queryset(request.user)``: a subclass implements ``scoped_queryset``

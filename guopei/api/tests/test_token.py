@@ -81,6 +81,19 @@ def test_five_wrong_passwords_lock_the_account_for_the_token_endpoint(api, count
     assert not Token.objects.filter(user=county_admin).exists()
 
 
+def test_token_endpoint_failures_and_lockout_are_audited(api, county_admin):
+    for _ in range(5):
+        ask(api, "xd_admin", "wrong-password-123")
+    ask(api, "xd_admin")
+    failures = AuditEvent.objects.filter(action="auth.login_failed", actor_name="xd_admin")
+    assert failures.count() == 6
+    # The attempt with the right password during the lock is refused and recorded as such.
+    assert failures.order_by("-id").first().detail.get("locked_out") is True
+    lockout = AuditEvent.objects.get(action="auth.lockout")
+    assert lockout.detail["failures"] == 5
+    assert all("wrong-password" not in str(event.detail) for event in AuditEvent.objects.all())
+
+
 def test_lock_set_through_the_token_endpoint_also_closes_the_sign_in_page(api, client, county_admin):
     for _ in range(5):
         ask(api, "xd_admin", "wrong-password-123")
