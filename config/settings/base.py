@@ -359,3 +359,15 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]
     "SummaryOutcomeStageEnum": "guopei.summary.models.TraineeOutcome.Stage",
     "SummaryOutcomeFormEnum": "guopei.summary.models.TraineeOutcome.Form",
 })
+
+# --- Annual plan, quotas and special funds (PLAN-1 … PLAN-6) -----------------------------------------------
+# PLAN-5: each IT 2.0 teacher completes at least this many hours, of which this many practice-application hours.
+PLAN_IT20_MIN_HOURS = int(os.environ.get("PLAN_IT20_MIN_HOURS", 50))
+PLAN_IT20_MIN_PRACTICE_HOURS = int(os.environ.get("PLAN_IT20_MIN_PRACTICE_HOURS", 25))
+# A training day carries at most this many hours: a project's hours may not exceed days × this.
+PLAN_MAX_HOURS_PER_DAY = int(os.environ.get("PLAN_MAX_HOURS_PER_DAY", 10))
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]
+    "PlanStatusEnum": "guopei.plans.models.AnnualPlan.Status",
+    "PlanTrainingFormEnum": "guopei.plans.models.Project.Form",
+    "PlanComponentKindEnum": "guopei.plans.models.ProjectComponent.Kind",
+})
