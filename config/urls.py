@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("orgs/", include("guopei.orgs.urls")),
     path("plans/", include("guopei.plans.urls")),
+    path("teachers/", include("guopei.teachers.urls")),
     path("api/", include("guopei.api.urls")),
     path("summary/", include("guopei.summary.urls")),
     path("public/", include("guopei.summary.public_urls")),

@@ -64,7 +64,8 @@ HISTORY_COLUMNS: tuple[Column, ...] = (
     Column("result", "结果", ("参训结果", "结业情况"), False, "结业/未结业/未报到/劝退；国培参训必填。"),
     Column("hours", "学时", ("认定学时",), False, "整数。其他学时必填。"),
     Column("practice_hours", "实践学时", ("实践应用学时",), False, "整数，不大于学时。"),
-    Column("ended_on", "结束日期", ("结业日期", "日期"), False, "结果为未结业、未报到、劝退时必填，禁训期从此日起算三年。"),
+    Column("ended_on", "结束日期", ("结业日期", "日期"), False,
+           "结果为未结业、未报到、劝退时必填，禁训期从此日起算三年。"),
     Column("note", "说明", ("备注",), False, "其他学时的来源，如 校本研修。"),
 )
 KIND_OPTIONS = {"国培参训": KIND_PROGRAMME, "国培": KIND_PROGRAMME, "其他学时": KIND_OTHER, "其他": KIND_OTHER,
@@ -205,13 +206,13 @@ def history_import(*, data: bytes, filename: str, actor: Any, progress: Progress
             errors.add(row["line"], "姓名", row["name"], ERR_NAME_MISMATCH.format(name=name))
             continue
         row["teacher_id"] = pk
-        key = (pk, row["year"], row["kind"], row.get("project_name", ""))
-        if key in seen:
+        row_key = (pk, row["year"], row["kind"], row.get("project_name", ""))
+        if row_key in seen:
             message = ERR_DUPLICATE_PROGRAMME if row["kind"] == KIND_PROGRAMME else ERR_DUPLICATE_OTHER
             errors.add(row["line"], "项目名称" if row["kind"] == KIND_PROGRAMME else "年度", row.get("project_name")
-                       or row["year"], message.format(line=seen[key]))
+                       or row["year"], message.format(line=seen[row_key]))
             continue
-        seen[key] = row["line"]
+        seen[row_key] = row["line"]
     if errors:
         raise ImportFailed(ROWS_FAILED.format(count=errors.count), errors)
     report(total, total, "检查通过，正在写入")
@@ -228,9 +229,9 @@ def _apply(rows: list[dict[str, Any]], *, actor: Any, filename: str) -> ImportOu
                                                                                "project_name",
                                                                                *PARTICIPATION_FIELDS):
             existing_parts[(values["teacher_id"], values["year"], values["project_name"])] = values
-        for values in RecognisedHours.objects.filter(teacher_id__in=chunk).values("pk", "teacher_id", "year",
-                                                                                  "hours", "note"):
-            existing_hours[(values["teacher_id"], values["year"])] = values
+        for hours in RecognisedHours.objects.filter(teacher_id__in=chunk).values("pk", "teacher_id", "year",
+                                                                                 "hours", "note"):
+            existing_hours[(hours["teacher_id"], hours["year"])] = dict(hours)
         existing_bans.update(IntegrityEntry.objects.filter(teacher_id__in=chunk).values_list(
             "teacher_id", "kind", "event_date"))
     now = timezone.now()

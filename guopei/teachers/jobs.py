@@ -42,3 +42,24 @@ def history_import_job(ctx: JobContext) -> dict[str, Any]:
     from .history_import import history_import
 
     return _run(ctx, history_import)
+
+
+@job_handler("teachers.export")
+def teachers_export_job(ctx: JobContext) -> dict[str, Any]:
+    """Export the teachers the job's owner may see (scoped again when the job runs)."""
+    from django.utils import timezone
+
+    from .exports import teachers_xlsx
+    from .selectors import teachers_for_user
+
+    params = ctx.job.params
+    qs = teachers_for_user(ctx.job.owner)
+    if params.get("school_id"):
+        qs = qs.filter(school_id=params["school_id"])
+    total = qs.count()
+    ctx.progress(0, total, "正在导出")
+    content = teachers_xlsx(qs, unmasked=bool(params.get("unmasked")))
+    ctx.progress(total, total, "导出完成")
+    suffix = "（含完整身份证号）" if params.get("unmasked") else ""
+    ctx.save_result_file(f"教师名册{suffix}-{timezone.localdate():%Y%m%d}.xlsx", content)
+    return {"rows": total, "unmasked": bool(params.get("unmasked"))}

@@ -97,12 +97,25 @@ def can_export_unmasked(user: Any) -> bool:
     return has_role(user, *REVEAL_ROLES)
 
 
-def teachers_export_record(*, actor: Any, count: int, unmasked: bool, scope: str) -> None:
-    """Record an export; an unmasked one only by an explicit choice of a role allowed to reveal."""
+def teachers_export_start(*, actor: Any, school: School | None = None, unmasked: bool = False) -> Job:
+    """Queue an XLSX export of the teachers in the user's reach (or one school); unmasked only by explicit choice.
+
+    Every export is an audit event; an unmasked one is `teachers.export_unmasked`, allowed to the roles that may
+    reveal (the county, the province).
+    """
+    from .roles import TEACHER_VIEW_ROLES
+
+    _require(actor, *TEACHER_VIEW_ROLES, message=ERR_REVEAL_DENIED)
     if unmasked and not can_export_unmasked(actor):
         raise PermissionDenied(ERR_REVEAL_DENIED)
-    audit_record(actor=actor, action="teachers.export_unmasked" if unmasked else "teachers.export",
-                 object_type="teachers.teacher", detail={"count": count, "scope": scope})
+    scope = f"school:{school.code}" if school is not None else "all"
+    with transaction.atomic():
+        title = "导出教师名册" + ("（含完整身份证号、手机号）" if unmasked else "")
+        job = job_start(kind="teachers.export", title=title, owner=actor,
+                        params={"school_id": school.pk if school else None, "unmasked": unmasked})
+        audit_record(actor=actor, action="teachers.export_unmasked" if unmasked else "teachers.export",
+                     object_type="teachers.teacher", detail={"scope": scope, "job": job.pk})
+    return job
 
 
 # --- Transfers ---------------------------------------------------------------------------------------------------
@@ -472,7 +485,7 @@ def nomination_return(*, actor: Any, nomination: Nomination, reason: str) -> Nom
 
 def nomination_dismiss(*, actor: Any, nomination: Nomination, reason: str,
                        event_date: date | None = None) -> Nomination:
-    """Dismiss (劝退) a confirmed nominee found ineligible at intake (MGMT-5); the integrity file records it (MGMT-6)."""
+    """Dismiss (劝退) a nominee found ineligible at intake (MGMT-5); the integrity file records it (MGMT-6)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(ERR_REASON_REQUIRED)
