@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("orgs/", include("guopei.orgs.urls")),
     path("plans/", include("guopei.plans.urls")),
+    path("tenders/", include("guopei.tenders.urls")),
     path("teachers/", include("guopei.teachers.urls")),
     path("api/", include("guopei.api.urls")),
     path("summary/", include("guopei.summary.urls")),

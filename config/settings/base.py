@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "guopei.core",
     "guopei.orgs",
     "guopei.plans",
+    "guopei.tenders",
     "guopei.teachers",
     "guopei.api",
     "guopei.summary",
@@ -371,3 +372,15 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]
     "PlanTrainingFormEnum": "guopei.plans.models.Project.Form",
     "PlanComponentKindEnum": "guopei.plans.models.ProjectComponent.Kind",
 })
+
+# --- Tenders and course plans (TENDER-1 … TENDER-6, COURSE-1 … COURSE-5) --------------------------------------
+# TENDER-2: at most this many distinct institutions win the IT 2.0 county tenders of one year, province-wide.
+IT20_MAX_INSTITUTIONS = int(os.environ.get("IT20_MAX_INSTITUTIONS", 5))
+# A tender with fewer valid bids than this fails (流标); each tender may set its own number.
+TENDERS_MIN_VALID_BIDS = int(os.environ.get("TENDERS_MIN_VALID_BIDS", 3))
+# The standstill (定标公示) after an award, in days, before the contract may be signed; each tender may set its own.
+TENDERS_STANDSTILL_DAYS = int(os.environ.get("TENDERS_STANDSTILL_DAYS", 3))
+# Experts a panel needs before evaluation (or an expert selection) starts.
+TENDERS_MIN_EXPERTS = int(os.environ.get("TENDERS_MIN_EXPERTS", 3))
+# Largest protocol or bid document accepted (PDF or Word).
+TENDERS_MAX_DOCUMENT_BYTES = int(os.environ.get("TENDERS_MAX_DOCUMENT_MB", 50)) * 1024 * 1024
