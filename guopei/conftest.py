@@ -15,6 +15,23 @@ from guopei.orgs.tests.factories import InstitutionFactory, SchoolFactory, make_
 Role = Membership.Role
 
 
+def pytest_collection_modifyitems(items):
+    """Give every transactional test (and every live-server test) a serialized rollback.
+
+    Reference data (regions, the programme catalogue, topic tags) comes from data migrations; the flush after a
+    transactional test would otherwise leave the next transactional test without it.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or "live_server" in getattr(
+            item, "fixturenames", ()
+        ) or "transactional_db" in getattr(item, "fixturenames", ())
+        if transactional and not (marker is not None and marker.kwargs.get("serialized_rollback")):
+            kwargs = dict(marker.kwargs) if marker is not None else {}
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(**kwargs))
+
+
 @pytest.fixture
 def school(db):
     return SchoolFactory(name="小店区示范小学", county_id="140105")
@@ -131,7 +148,7 @@ def phone_page(_playwright_browser, live_server):
     context.close()
 
 
-def browser_login(page, live_server, username: str, password: str = "correct-horse-battery-1") -> None:
+def browser_login(page, live_server, username: str, password: str = "correct-horse-battery-1") -> None:  # noqa: S107
     """Sign in through the login form as a person would."""
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", username)
