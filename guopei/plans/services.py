@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import ProtectedError, Q, Sum
 from django.utils import timezone
 
 from guopei.core.audit import audit_record
@@ -502,7 +502,12 @@ def project_delete(*, project: Project, actor: Any) -> None:
         parent = project.parent
         detail = {"code": project.code, "name": project.name}
         pk = project.pk
-        project.delete()
+        try:
+            with transaction.atomic():
+                project.delete()
+        except ProtectedError:
+            # Later stages (tenders, nominations, classes) hold the project.
+            raise PlanError(ERR_PROJECT_IN_USE) from None
         if parent is not None:
             _rollup_parent(parent)
         audit_record(actor=actor, action="plans.project_delete", object_type="plans.project", object_id=pk,
