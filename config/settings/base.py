@@ -342,6 +342,15 @@ TEACHERS_IMPORT_MAX_BYTES = int(os.environ.get("TEACHERS_IMPORT_MAX_MB", 40)) * 
 TEACHERS_IMPORT_MAX_ROWS = int(os.environ.get("TEACHERS_IMPORT_MAX_ROWS", 200000))
 # Teacher lists count matching rows only up to this many (a COUNT over a province's million rows is not free).
 TEACHERS_LIST_COUNT_LIMIT = int(os.environ.get("TEACHERS_LIST_COUNT_LIMIT", 10000))
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]
+    "TeacherPostEnum": "guopei.teachers.models.Post",
+    "TeacherBackboneLevelEnum": "guopei.teachers.models.BackboneLevel",
+    "TeacherTitleEnum": "guopei.teachers.models.Title",
+    "TeacherGenderEnum": "guopei.teachers.models.Teacher.Gender",
+    "TeacherEmploymentTypeEnum": "guopei.teachers.models.Teacher.EmploymentType",
+    "TeacherStatusEnum": "guopei.teachers.models.Teacher.Status",
+    "TeacherNominationStatusEnum": "guopei.teachers.models.Nomination.Status",
+})
 
 # --- Ten-year summary and public column (SUMMARY-1, SUMMARY-2) ------------------------------------------
 # The summary's year and the day cities must submit by (MM-DD, inclusive, Asia/Shanghai; the notice: 20 August).
