@@ -120,7 +120,7 @@ class SubstituteSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class SelectionReasonSerializer(serializers.Serializer):  # type: ignore[type-arg]
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     rule = serializers.CharField()
     exclusion = serializers.BooleanField()
     count = serializers.IntegerField()
