@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "guopei.plans",
     "guopei.tenders",
     "guopei.teachers",
+    "guopei.credits",
     "guopei.api",
     "guopei.summary",
 ]
@@ -393,3 +394,26 @@ TENDERS_STANDSTILL_DAYS = int(os.environ.get("TENDERS_STANDSTILL_DAYS", 3))
 TENDERS_MIN_EXPERTS = int(os.environ.get("TENDERS_MIN_EXPERTS", 3))
 # Largest protocol or bid document accepted (PDF or Word).
 TENDERS_MAX_DOCUMENT_BYTES = int(os.environ.get("TENDERS_MAX_DOCUMENT_MB", 50)) * 1024 * 1024
+
+# --- Credit hours and IT 2.0 progress (MGMT-3, PLAN-5) --------------------------------------------------------
+# The continuing-education cycle: CREDIT_CYCLE_HOURS recognised hours in each block of CREDIT_CYCLE_YEARS years
+# counted from CREDIT_CYCLE_START_YEAR (2016–2020 is one cycle). The annual requirement is
+# TEACHERS_ANNUAL_HOURS_REQUIRED above, shared with selection.
+CREDIT_CYCLE_YEARS = int(os.environ.get("CREDIT_CYCLE_YEARS", 5))
+CREDIT_CYCLE_START_YEAR = int(os.environ.get("CREDIT_CYCLE_START_YEAR", 2016))
+CREDIT_CYCLE_HOURS = int(os.environ.get("CREDIT_CYCLE_HOURS", 360))
+# Recognised hours per credit (学分). The notice leaves the rate to the province; the default is 10 hours to one
+# credit (360 hours = 36 credits a cycle). Credits are fixed when hours are recognised.
+CREDIT_HOURS_PER_CREDIT = int(os.environ.get("CREDIT_HOURS_PER_CREDIT", 10))
+# Evidence a teacher attaches to other training (PDF, picture or Word document), largest accepted.
+CREDIT_EVIDENCE_MAX_BYTES = int(os.environ.get("CREDIT_EVIDENCE_MAX_MB", 10)) * 1024 * 1024
+# Most records one bulk approval may decide (each is audited on its own).
+CREDIT_BULK_APPROVE_MAX = int(os.environ.get("CREDIT_BULK_APPROVE_MAX", 500))
+# PLAN-5: every teacher of an IT 2.0 county completes at least this many hours, this many of them practice.
+IT20_MIN_HOURS = int(os.environ.get("IT20_MIN_HOURS", 50))
+IT20_MIN_PRACTICE_HOURS = int(os.environ.get("IT20_MIN_PRACTICE_HOURS", 25))
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]
+    "CreditsHourRecordKindEnum": "guopei.credits.models.HourRecord.Kind",
+    "CreditsHourRecordStatusEnum": "guopei.credits.models.HourRecord.Status",
+    "CreditsHourRecordOriginEnum": "guopei.credits.models.HourRecord.Origin",
+})
