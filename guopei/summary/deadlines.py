@@ -48,6 +48,15 @@ class Countdown:
         return timezone.localtime(self.closes_at - timedelta(seconds=1))
 
 
+def describe_moment(moment: datetime) -> str:
+    """A closing moment as people say it: midnight is the end of the day before ("8月20日（当日24时）")."""
+    local = timezone.localtime(moment)
+    if local.time() == time.min:
+        day = local - timedelta(days=1)
+        return f"{day:%Y}年{day.month}月{day.day}日（当日24时）"
+    return f"{local:%Y}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
 def countdown(closes_at: datetime, *, extended: bool = False, now: datetime | None = None) -> Countdown:
     """Days and whole hours left until `closes_at`, computed on the server (no script on the page)."""
     now = now or timezone.now()

@@ -105,10 +105,13 @@ class OutcomeForm(PlaceFields):
     consent = forms.BooleanField(label="已记录教师本人同意公开署名", required=False)
     consent_note = forms.CharField(label="同意方式", max_length=200, required=False,
                                    help_text="如：2020年7月1日签署书面同意书")
+    teacher_id_number = forms.CharField(label="教师身份证号（可选）", max_length=18, required=False,
+                                        help_text="用于在本市教师库中查找并关联该教师，身份证号本身不保存。",
+                                        widget=forms.TextInput(attrs={"autocomplete": "off"}))
     teacher_name = forms.CharField(label="教师姓名", max_length=50, required=False)
     teacher_school = forms.CharField(label="教师所在学校", max_length=100, required=False)
     field_order = ["stage", "form", "title", "year", "county", "school", "project_name", "summary", "material",
-                   "consent", "consent_note", "teacher_name", "teacher_school"]
+                   "consent", "consent_note", "teacher_id_number", "teacher_name", "teacher_school"]
 
     def __init__(self, *args: Any, city_code: str, **kwargs: Any) -> None:
         super().__init__(*args, city_code=city_code, **kwargs)
@@ -119,7 +122,8 @@ class OutcomeForm(PlaceFields):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not data.get("consent") and (data.get("teacher_name") or data.get("teacher_school")):
+        if not data.get("consent") and (data.get("teacher_name") or data.get("teacher_school")
+                                        or data.get("teacher_id_number")):
             self.add_error("teacher_name", ERR_NAME_NEEDS_CONSENT)
         if data.get("consent") and not (data.get("consent_note") or "").strip():
             self.add_error("consent_note", ERR_CONSENT_NEEDS_NOTE)

@@ -80,6 +80,12 @@ class Submission(TimeStampedModel):
         return self.deadline
 
     @property
+    def extended_until_text(self) -> str:
+        from .deadlines import describe_moment
+
+        return describe_moment(self.extended_until) if self.extended_until else ""
+
+    @property
     def is_editable_state(self) -> bool:
         return self.state in {self.State.DRAFT, self.State.RETURNED}
 
@@ -246,6 +252,8 @@ class TraineeOutcome(CityItem):
     summary = models.TextField("内容简介", blank=True)
     material = models.ForeignKey(Material, verbose_name="成果文件", null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="outcomes")
+    teacher = models.ForeignKey("teachers.Teacher", verbose_name="教师（教师库）", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
     consent = models.BooleanField("已记录教师本人同意", default=False)
     consent_note = models.CharField("同意方式", max_length=200, blank=True)
     consent_recorded_at = models.DateTimeField("同意记录时间", null=True, blank=True)
@@ -260,8 +268,10 @@ class TraineeOutcome(CityItem):
         constraints = [
             _year_check("summary_outcome_year_range"),
             # SUMMARY-1: no teacher is named without their recorded consent.
-            models.CheckConstraint(condition=Q(consent=True) | (Q(teacher_name="") & Q(teacher_school="")),
-                                   name="summary_outcome_name_needs_consent"),
+            models.CheckConstraint(
+                condition=Q(consent=True) | (Q(teacher_name="") & Q(teacher_school="") & Q(teacher__isnull=True)),
+                name="summary_outcome_name_needs_consent",
+            ),
             models.CheckConstraint(condition=Q(consent=False) | ~Q(consent_note=""),
                                    name="summary_outcome_consent_has_note"),
         ]
@@ -271,7 +281,7 @@ class TraineeOutcome(CityItem):
 
     def clean(self) -> None:
         super().clean()
-        if not self.consent and (self.teacher_name or self.teacher_school):
+        if not self.consent and (self.teacher_name or self.teacher_school or self.teacher_id):
             raise ValidationError({"teacher_name": ERR_NAME_WITHOUT_CONSENT})
         if self.consent and not self.consent_note.strip():
             raise ValidationError({"consent_note": ERR_CONSENT_WITHOUT_NOTE})

@@ -24,12 +24,16 @@ from django.utils import timezone
 
 from guopei.core.audit import audit_record
 from guopei.core.jobs import job_start
+from guopei.core.pii import pii_hash
 from guopei.core.uploads import FILE_TYPES, UploadError, check_upload, human_size, stored_name
 from guopei.orgs.models import Region, School
+from guopei.orgs.scoping import region_bounds
+from guopei.teachers.models import Teacher
 
-from .deadlines import countdown, summary_year
+from .deadlines import countdown, describe_moment, summary_year
 from .media import process_image, video_poster
 from .models import (
+    ERR_NAME_WITHOUT_CONSENT,
     Material,
     RecommendationPackage,
     Submission,
@@ -53,6 +57,7 @@ ERR_FEATURE_NOT_RECEIVED = "地市尚未提交（或已退回修改）的材料�
 ERR_PII_IN_TEXT = "“{title}”的文字中含有疑似{what}，不能公开；请退回地市删除后再选入。"
 ERR_MATERIAL_NOT_OWN = "关联的素材不属于本市。"
 ERR_MATERIAL_IN_USE = "该素材是学员成果“{title}”的文件，请先修改或删除该成果。"
+ERR_TEACHER_NOT_FOUND = "本市教师库中没有这个身份证号对应的教师，请核对（不关联教师库也可只填写姓名和学校）。"
 ERR_PACKAGE_EMPTY = "请至少选择一个典型案例、学员成果或素材。"
 ERR_PACKAGE_NOT_ACCEPTED = "只能推荐已通过省级审核的地市材料，以下条目所在报送尚未通过：{titles}。"
 ERR_PACKAGE_UNKNOWN = "所选条目不存在或已删除。"
@@ -313,14 +318,33 @@ def case_delete(*, actor: Any, case: TypicalCase, now: datetime | None = None) -
 
 
 # --- Trainees' outcomes -------------------------------------------------------------------------------------
+def _city_teacher(city_code: str, id_number: str) -> Teacher:
+    """The teacher of the city's teacher database with this ID number (looked up by its keyed hash)."""
+    teacher = (Teacher.objects.select_related("school")
+               .filter(id_hash=pii_hash(id_number.strip().upper()), region_code__range=region_bounds(city_code))
+               .first())
+    if teacher is None:
+        raise ValidationError({"teacher_id_number": ERR_TEACHER_NOT_FOUND}, code="teacher_not_found")
+    return teacher
+
+
 def _outcome_fields(outcome: TraineeOutcome, *, stage: str, form: str, title: str, year: int, summary: str,
                     county_code: str | None, school_id: Any, project_name: str, material_id: Any,
-                    consent: bool, consent_note: str, teacher_name: str, teacher_school: str) -> None:
+                    consent: bool, consent_note: str, teacher_name: str, teacher_school: str,
+                    teacher_id_number: str) -> None:
     outcome.stage, outcome.form, outcome.title, outcome.year = stage, form, title.strip(), year
     outcome.summary, outcome.project_name = summary.strip(), project_name.strip()
     outcome.county, outcome.school = _region(county_code), _school(school_id)
     outcome.material = _own_materials(outcome.city_id, [material_id])[0] if material_id else None
     outcome.teacher_name, outcome.teacher_school = teacher_name.strip(), teacher_school.strip()
+    if teacher_id_number.strip():
+        if not consent:
+            raise ValidationError({"teacher_name": ERR_NAME_WITHOUT_CONSENT}, code="no_consent")
+        teacher = _city_teacher(outcome.city_id, teacher_id_number)
+        outcome.teacher = teacher
+        outcome.teacher_name, outcome.teacher_school = teacher.name, teacher.school.name
+    elif not consent:
+        outcome.teacher = None
     if consent and not outcome.consent:
         outcome.consent_recorded_at = timezone.now()
     outcome.consent, outcome.consent_note = consent, consent_note.strip() if consent else ""
@@ -345,9 +369,14 @@ def outcome_create(
     consent_note: str = "",
     teacher_name: str = "",
     teacher_school: str = "",
+    teacher_id_number: str = "",
     now: datetime | None = None,
 ) -> TraineeOutcome:
-    """Record a trainee's outcome; the teacher is named only when their consent is recorded (SUMMARY-1)."""
+    """Record a trainee's outcome; the teacher is named only when their consent is recorded (SUMMARY-1).
+
+    With consent, the teacher may be linked to the teacher database by ID number (the number itself is not
+    kept here); their name and school are then copied from it.
+    """
     with transaction.atomic():
         submission = _submission_for_update(city_code)
         _require_editable(submission, now)
@@ -355,7 +384,8 @@ def outcome_create(
         _outcome_fields(outcome, stage=stage, form=form, title=title, year=year, summary=summary,
                         county_code=county_code, school_id=school_id, project_name=project_name,
                         material_id=material_id, consent=consent, consent_note=consent_note,
-                        teacher_name=teacher_name, teacher_school=teacher_school)
+                        teacher_name=teacher_name, teacher_school=teacher_school,
+                        teacher_id_number=teacher_id_number)
         outcome.full_clean()
         outcome.save()
         audit_record(actor=actor, action="summary.outcome_create", obj=outcome,
@@ -380,6 +410,7 @@ def outcome_update(
     consent_note: str = "",
     teacher_name: str = "",
     teacher_school: str = "",
+    teacher_id_number: str = "",
     now: datetime | None = None,
 ) -> TraineeOutcome:
     with transaction.atomic():
@@ -390,7 +421,8 @@ def outcome_update(
         _outcome_fields(outcome, stage=stage, form=form, title=title, year=year, summary=summary,
                         county_code=county_code, school_id=school_id, project_name=project_name,
                         material_id=material_id, consent=consent, consent_note=consent_note,
-                        teacher_name=teacher_name, teacher_school=teacher_school)
+                        teacher_name=teacher_name, teacher_school=teacher_school,
+                        teacher_id_number=teacher_id_number)
         outcome.full_clean()
         outcome.save()
         audit_record(actor=actor, action="summary.outcome_update", obj=outcome, detail={"consent": consent})
@@ -416,10 +448,10 @@ def outcome_consent_withdraw(*, actor: Any, outcome: TraineeOutcome) -> TraineeO
     with transaction.atomic():
         outcome = TraineeOutcome.objects.select_for_update().get(pk=outcome.pk)
         outcome.consent, outcome.consent_note, outcome.consent_recorded_at = False, "", None
-        outcome.teacher_name, outcome.teacher_school = "", ""
+        outcome.teacher_name, outcome.teacher_school, outcome.teacher = "", "", None
         outcome.full_clean()
         outcome.save(update_fields=["consent", "consent_note", "consent_recorded_at", "teacher_name",
-                                    "teacher_school", "updated_at"])
+                                    "teacher_school", "teacher", "updated_at"])
         audit_record(actor=actor, action="summary.outcome_consent_withdraw", obj=outcome)
     return outcome
 
@@ -470,9 +502,8 @@ def _extend(submission: Submission, *, actor: Any, until: datetime, reason: str,
     submission.extended_until, submission.extension_reason = until, reason.strip()[:300]
     submission.full_clean()
     submission.save(update_fields=["extended_until", "extension_reason", "updated_at"])
-    local = timezone.localtime(until)
     _event(submission, SubmissionEvent.Kind.EXTENDED, actor, now,
-           comment=f"延期至 {local:%Y年%-m月%-d日 %H:%M}：{reason.strip()}")
+           comment=f"延期至 {describe_moment(until)}：{reason.strip()}")
     audit_record(actor=actor, action="summary.submission_extend", obj=submission,
                  detail={"until": until.isoformat(), "previous": previous.isoformat() if previous else None,
                          "reason": reason.strip()[:300]})

@@ -26,7 +26,7 @@ from guopei.orgs.models import Membership, Region, School
 from guopei.orgs.scoping import has_role, user_covers_region
 
 from . import services
-from .deadlines import base_deadline, countdown, summary_year
+from .deadlines import base_deadline, countdown, deadline_day, summary_year
 from .forms import CaseForm, ExtensionForm, MaterialForm, MaterialUploadForm, OutcomeForm, PackageForm, ReviewForm
 from .media import decoder_available
 from .models import Material, Submission, TraineeOutcome
@@ -98,7 +98,7 @@ def _overview_context(request: HttpRequest, city: Region, submission: Submission
         "submission": submission,
         "can_edit": editable_state and clock.is_open,
         "year": year,
-        "deadline": base_deadline(year),
+        "deadline_day": deadline_day(year),
         "clock": clock,
         "counts": counts,
         "used": human_size(counts["bytes"]),
@@ -143,7 +143,7 @@ def submission_list(request: HttpRequest) -> HttpResponse:
     elif state in Submission.State.values:
         rows = [r for r in rows if r["submission"] and r["submission"].state == state]
     return render(request, "summary/submission_list.html", {
-        "rows": rows, "year": year, "deadline": base_deadline(year), "states": Submission.State.choices,
+        "rows": rows, "year": year, "deadline_day": deadline_day(year), "states": Submission.State.choices,
         "state": state, "is_province": _is_province(request),
     })
 
@@ -472,7 +472,7 @@ def _outcome_args(data: dict[str, Any]) -> dict[str, Any]:
             "summary": data["summary"], "material_id": data.get("material") or None,
             "consent": bool(data.get("consent")), "consent_note": data.get("consent_note", ""),
             "teacher_name": data.get("teacher_name", ""), "teacher_school": data.get("teacher_school", ""),
-            **_place_args(data)}
+            "teacher_id_number": data.get("teacher_id_number", ""), **_place_args(data)}
 
 
 @role_required(CITY)

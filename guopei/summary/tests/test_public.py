@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from guopei.core.models import AuditEvent
+from guopei.orgs.tests.factories import SchoolFactory
 from guopei.summary import services
 from guopei.summary.models import Material
 
@@ -82,6 +83,35 @@ def test_summary2_public_pages_carry_no_personal_data(anonymous, published, city
         assert city_admin.username not in html and city_admin.full_name not in html, url
     # The consenting teacher is named on her outcome.
     assert "李红" in anonymous.get(reverse("public:outcome", args=[published["consenting"].pk])).content.decode()
+
+
+def test_summary2_public_html_has_no_names_of_teachers_without_consent(anonymous, published, city_admin,
+                                                                        province_admin):
+    """Teachers in the database whose outcomes are shown without consent are never named on the column."""
+    from guopei.teachers.tests.factories import TeacherFactory
+
+    school = SchoolFactory(county_id="140105", name="小店区第五小学")
+    silent = [TeacherFactory(name=name, school=school) for name in ("周建国", "吴秀英", "郑海涛")]
+    consenting = TeacherFactory(name="孙慧敏", school=school, plain_id="14010519850601004X")
+    submission = services.submission_review(actor=province_admin, submission=published["submission"],
+                                            accept=False, comment="补充成果")
+    items = [add_outcome(city_admin, title=f"{t.school.name}教学设计{n}") for n, t in enumerate(silent)]
+    items.append(services.outcome_create(
+        actor=city_admin, city_code="140100", stage="summative", form="reflection", title="研修反思：课堂的变化",
+        year=2020, consent=True, consent_note="2020年7月签署同意书", teacher_id_number="14010519850601004X"))
+    services.submission_submit(actor=city_admin, submission=submission)
+    for item in items:
+        services.item_feature(actor=province_admin, item=item, featured=True)
+    urls = [reverse("public:index"), reverse("public:index") + "?section=outcomes"]
+    urls += [reverse("public:outcome", args=[item.pk]) for item in items]
+    seen_consenting = False
+    for url in urls:
+        html = anonymous.get(url).content.decode()
+        for teacher in silent:
+            assert teacher.name not in html, url
+        assert not ID_NUMBER.search(html) and not MOBILE.search(html), url
+        seen_consenting |= consenting.name in html
+    assert seen_consenting
 
 
 def test_summary2_province_cannot_publish_text_with_id_number_or_phone(city_admin, province_admin):

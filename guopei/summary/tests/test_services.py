@@ -367,3 +367,40 @@ def test_deadline_message_shows_the_extended_day(city_admin, province_admin, set
     with pytest.raises(ValidationError) as exc:
         add_material(city_admin, now=at(2020, 8, 26, 0, 0) + timedelta(minutes=1))
     assert "2020年8月25日" in exc.value.messages[0]
+
+
+def test_summary1_outcome_links_a_database_teacher_only_with_consent(city_admin):
+    from guopei.teachers.tests.factories import TeacherFactory
+
+    school = SchoolFactory(county_id="140105", name="小店区第三小学")
+    teacher = TeacherFactory(name="赵丽华", school=school, plain_id="14010519850601002X")
+    with pytest.raises(ValidationError) as exc:
+        services.outcome_create(actor=city_admin, city_code="140100", stage="summative", form="reflection",
+                                title="研修反思", year=2020, teacher_id_number="14010519850601002X")
+    assert exc.value.message_dict["teacher_name"] == [ERR_NAME_WITHOUT_CONSENT]
+    outcome = services.outcome_create(actor=city_admin, city_code="140100", stage="summative", form="reflection",
+                                      title="研修反思", year=2020, consent=True, consent_note="书面同意书",
+                                      teacher_id_number="14010519850601002x")
+    assert outcome.teacher == teacher
+    assert (outcome.teacher_name, outcome.teacher_school) == ("赵丽华", "小店区第三小学")
+    # A teacher of another city is not found through 太原市's package.
+    TeacherFactory(name="钱多多", school=SchoolFactory(county_id="140213"), plain_id="140213198506010011")
+    with pytest.raises(ValidationError) as exc:
+        services.outcome_create(actor=city_admin, city_code="140100", stage="summative", form="reflection",
+                                title="研修反思2", year=2020, consent=True, consent_note="书面同意书",
+                                teacher_id_number="140213198506010011")
+    assert exc.value.message_dict["teacher_id_number"] == [services.ERR_TEACHER_NOT_FOUND]
+    outcome = services.outcome_consent_withdraw(actor=city_admin, outcome=outcome)
+    assert outcome.teacher is None and outcome.teacher_name == ""
+
+
+def test_extension_is_described_as_the_last_day(province_admin, settings):
+    from guopei.summary.deadlines import describe_moment
+
+    assert describe_moment(at(2020, 8, 21, 0, 0)) == "2020年8月20日（当日24时）"
+    assert describe_moment(at(2020, 8, 25, 17, 30)) == "2020年8月25日 17:30"
+    settings.SUMMARY_YEAR = 2020
+    submission = services.submission_extend(actor=province_admin, city_code="140200", until=at(2020, 8, 28, 0, 0),
+                                            reason="延误", now=at(2020, 8, 22))
+    assert submission.events.get().comment == "延期至 2020年8月27日（当日24时）：延误"
+    assert submission.extended_until_text == "2020年8月27日（当日24时）"
