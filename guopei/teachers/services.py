@@ -260,13 +260,13 @@ def integrity_entry_annul(*, actor: Any, entry: IntegrityEntry, reason: str) -> 
 
 # --- Reserve pool (MGMT-4) --------------------------------------------------------------------------------------
 def reserve_entry_add(*, actor: Any, teacher: Teacher, category: Any = None, priority: int = 5,
-                      note: str = "") -> ReservePoolEntry:
+                      note: str = "", is_demo: bool = False) -> ReservePoolEntry:
     """Line a teacher of the county up for a category of future projects (or any category)."""
     if not user_covers_region(actor, teacher.region_code, TEACHER_ADMIN_ROLES) or not teacher.is_active:
         raise PermissionDenied(ERR_POOL_DENIED)
     with transaction.atomic():
         entry = ReservePoolEntry(teacher=teacher, category=category, priority=priority, note=note.strip()[:300],
-                                 added_by=actor)
+                                 added_by=actor, is_demo=is_demo)
         entry.full_clean()
         entry.save()
         audit_record(actor=actor, action="teachers.reserve_add", obj=entry, region_code=teacher.region_code,
@@ -405,7 +405,7 @@ def _check_eligible(project: Any, county_code: str, teacher_ids: list[int]) -> d
 
 
 def nomination_propose(*, actor: Any, project: Any, county_code: str, teacher_ids: Iterable[Any],
-                       alternate_ids: Iterable[Any] = ()) -> list[Nomination]:
+                       alternate_ids: Iterable[Any] = (), is_demo: bool = False) -> list[Nomination]:
     """Propose eligible teachers of a county for a project, up to its allocation, plus alternates (MGMT-4)."""
     if not user_covers_region(actor, county_code, TEACHER_ADMIN_ROLES):
         raise PermissionDenied(ERR_NOMINATE_DENIED)
@@ -431,7 +431,7 @@ def nomination_propose(*, actor: Any, project: Any, county_code: str, teacher_id
         ranks = _check_eligible(project, county_code, principals + alternates)
         created = Nomination.objects.bulk_create([
             Nomination(project=project, teacher_id=pk, county_id=county_code, region_code=county_code,
-                       is_alternate=pk in alternates, rank=ranks[pk], proposed_by=actor)
+                       is_alternate=pk in alternates, rank=ranks[pk], proposed_by=actor, is_demo=is_demo)
             for pk in principals + alternates
         ])
         audit_record(actor=actor, action="teachers.nomination_propose", object_type="plans.project",
