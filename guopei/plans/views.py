@@ -101,8 +101,11 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     projects = list(selectors.with_allocated(selectors.projects_for_user(user).filter(plan=plan)).order_by(
         "category__family__order", "category__order", "code"))
+    parents = {p.parent_id for p in projects if p.parent_id}
     for project in projects:
-        project.unallocated = project.quota - project.allocated  # type: ignore[attr-defined]
+        # A project with sub-projects is allocated through its sub-projects.
+        project.unallocated = (  # type: ignore[attr-defined]
+            None if project.pk in parents else project.quota - project.allocated)  # type: ignore[attr-defined]
     province = selectors.is_province(user)
     return _render(request, "plans/plan_detail.html", {
         "plan": plan,
@@ -327,7 +330,8 @@ def allocation_list(request: HttpRequest) -> HttpResponse:
         rows = Paginator(qs, 100).get_page(request.GET.get("page"))
     unallocated: list[Project] = []
     if plan is not None and selectors.is_province(request.user):
-        for project in selectors.with_allocated(Project.objects.filter(plan=plan)).order_by("code"):
+        leaves = Project.objects.filter(plan=plan, children__isnull=True)
+        for project in selectors.with_allocated(leaves).order_by("code"):
             if project.quota != project.allocated:  # type: ignore[attr-defined]
                 project.remaining = project.quota - project.allocated  # type: ignore[attr-defined]
                 unallocated.append(project)

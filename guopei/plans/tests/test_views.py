@@ -409,3 +409,16 @@ def test_home_panels_and_nav(client, world, province_admin, finance_officer, cit
     assert "2020年本地区名额" in page
     page = get(client, province_admin, reverse("home")).content.decode()
     assert "2020年规划" in page
+
+
+def test_plan_detail_parent_projects_are_allocated_through_subprojects(client, province_admin, finance_officer):
+    from .factories import KG_NEW, publish
+
+    plan = make_plan(province_admin)
+    parent = make_project(plan, province_admin, "K1", category=KG_NEW, quota=0, days=0, hours=0)
+    make_project(plan, province_admin, "K1-1", category=KG_NEW, parent=parent, quota=30)
+    publish(plan, province_admin, finance_officer)
+    page = get(client, province_admin, reverse("plans:plan_detail", args=[plan.pk])).content.decode()
+    assert "名额分配在子项目上" in page
+    listing = get(client, province_admin, reverse("plans:allocation_list")).content.decode()
+    assert "K1-1" in listing and ">K1<" not in listing
