@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
@@ -311,7 +311,7 @@ def file_response(
     filename: str,
     as_attachment: bool = False,
     public: bool = False,
-) -> HttpResponse | FileResponse | StreamingHttpResponse:
+) -> StreamingHttpResponse:
     """Stream a stored file to a caller whose access has already been checked.
 
     The Content-Type is the one recorded at upload (never guessed from the name), nosniff stops browsers
@@ -321,7 +321,7 @@ def file_response(
     handle = field_file.storage.open(field_file.name, "rb")
     size = field_file.storage.size(field_file.name)
     span = _parse_range(request.headers.get("Range", ""), size) if request.headers.get("Range") else None
-    response: HttpResponse | FileResponse | StreamingHttpResponse
+    response: StreamingHttpResponse
     if span is not None:
         start, end = span
         response = StreamingHttpResponse(_read_span(handle, start, end - start + 1), status=206,
