@@ -130,6 +130,11 @@ class Tender(TimeStampedModel):
         return self.status in (self.Status.COMPLETE, self.Status.FAILED, self.Status.CANCELLED)
 
     @property
+    def required_lead_kind_labels(self) -> str:
+        labels = dict(Institution.Kind.choices)
+        return "、".join(str(labels.get(k, k)) for k in self.required_lead_kinds or [])
+
+    @property
     def weights(self) -> dict[str, int]:
         return {"price": self.weight_price, "technical": self.weight_technical, "team": self.weight_team,
                 "past": self.weight_past}

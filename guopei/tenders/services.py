@@ -1150,7 +1150,7 @@ def selection_confirm(*, selection: ExpertSelection, actor: Any, amount: Any,
 # --- course plans (COURSE-1 … COURSE-5, PLAN-5) -------------------------------------------------------------
 def topic_catalogue() -> list[Tag]:
     return [Tag(code=t.code, name=t.name, group=t.group)
-            for t in TopicTag.objects.filter(is_active=True).order_by("group", "order")]
+            for t in TopicTag.objects.filter(is_active=True).order_by("order", "code")]
 
 
 def project_frame(project: Project) -> ProjectFrame:

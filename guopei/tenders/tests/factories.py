@@ -120,7 +120,7 @@ def run_to_award(tender: Tender, actor: Any, experts: list[Expert],
 
 def full_modules(project: Any) -> list[ModuleData]:
     """Modules covering every catalogue topic with hours matching each component: a plan the checker accepts."""
-    codes = list(TopicTag.objects.values_list("code", flat=True))
+    codes = list(TopicTag.objects.order_by("order").values_list("code", flat=True))
     components = list(project.components.all())
     modules = []
     for index, component in enumerate(components):
