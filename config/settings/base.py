@@ -394,6 +394,15 @@ TENDERS_STANDSTILL_DAYS = int(os.environ.get("TENDERS_STANDSTILL_DAYS", 3))
 TENDERS_MIN_EXPERTS = int(os.environ.get("TENDERS_MIN_EXPERTS", 3))
 # Largest protocol or bid document accepted (PDF or Word).
 TENDERS_MAX_DOCUMENT_BYTES = int(os.environ.get("TENDERS_MAX_DOCUMENT_MB", 50)) * 1024 * 1024
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]
+    "TenderStatusEnum": "guopei.tenders.models.Tender.Status",
+    "TenderCancelReasonEnum": "guopei.tenders.models.Tender.CancelReason",
+    "TenderBidMemberRoleEnum": "guopei.tenders.models.BidMember.Role",
+    "TenderAssignmentStageEnum": "guopei.tenders.models.ExpertAssignment.Stage",
+    "TenderAwardKindEnum": "guopei.tenders.models.Award.Kind",
+    "TenderAwardStatusEnum": "guopei.tenders.models.Award.Status",
+    "CoursePlanStatusEnum": "guopei.tenders.models.CoursePlan.Status",
+})
 
 # --- Credit hours and IT 2.0 progress (MGMT-3, PLAN-5) --------------------------------------------------------
 # The continuing-education cycle: CREDIT_CYCLE_HOURS recognised hours in each block of CREDIT_CYCLE_YEARS years
