@@ -61,6 +61,14 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Htt
     return render(request, template, context)
 
 
+def _refuse_if_locked(request: HttpRequest, plan: AnnualPlan) -> HttpResponse | None:
+    """PLAN-1: a plan under review or published is read-only; say so instead of showing a form."""
+    if plan.is_editable:
+        return None
+    messages.error(request, services.ERR_NOT_EDITABLE)
+    return redirect("plans:plan_detail", plan.pk)
+
+
 def _current_plan(request: HttpRequest) -> AnnualPlan | None:
     """The plan chosen with ?plan=, else the newest plan the user may see."""
     plans = selectors.plans_for_user(request.user)
@@ -122,6 +130,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.PROVINCE_ADMIN)
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.access_plan_for_user(request.user, pk)
+    if (refused := _refuse_if_locked(request, plan)) is not None:
+        return refused
     form = PlanEditForm(request.POST or None, instance=plan)
     if request.method == "POST" and form.is_valid():
         try:
@@ -222,6 +232,8 @@ def document_download(request: HttpRequest, pk: int) -> FileResponse:
 @role_required(Role.PROVINCE_ADMIN)
 def project_create(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.access_plan_for_user(request.user, pk)
+    if (refused := _refuse_if_locked(request, plan)) is not None:
+        return refused
     form = ProjectForm(request.POST or None, plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
@@ -237,6 +249,8 @@ def project_create(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.PROVINCE_ADMIN)
 def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = selectors.access_project_for_user(request.user, pk)
+    if (refused := _refuse_if_locked(request, project.plan)) is not None:
+        return refused
     form = ProjectForm(request.POST or None, instance=project, plan=project.plan)
     if request.method == "POST" and form.is_valid():
         try:
@@ -425,20 +439,19 @@ def county_import(request: HttpRequest) -> HttpResponse:
 def plan_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload the project table; it runs as a background job with progress and an error file."""
     plan = selectors.access_plan_for_user(request.user, pk)
+    if (refused := _refuse_if_locked(request, plan)) is not None:
+        return refused
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        if not plan.is_editable:
-            form.add_error(None, services.ERR_NOT_EDITABLE)
+        upload = form.cleaned_data["file"]
+        try:
+            job = job_start(kind=PROJECT_IMPORT, title=f"导入{plan.year}年项目规划表", owner=request.user,
+                            region_code=plan.province, params={"plan_id": plan.pk, "filename": upload.name},
+                            input_name=upload.name, input_content=upload.read())
+        except JobError as exc:
+            form.add_error(None, str(exc))
         else:
-            upload = form.cleaned_data["file"]
-            try:
-                job = job_start(kind=PROJECT_IMPORT, title=f"导入{plan.year}年项目规划表", owner=request.user,
-                                region_code=plan.province, params={"plan_id": plan.pk, "filename": upload.name},
-                                input_name=upload.name, input_content=upload.read())
-            except JobError as exc:
-                form.add_error(None, str(exc))
-            else:
-                return redirect("core:job_detail", job.pk)
+            return redirect("core:job_detail", job.pk)
     return _render(request, "plans/plan_import.html", {"plan": plan, "form": form, "notes": NOTES})
 
 

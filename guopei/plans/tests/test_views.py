@@ -125,10 +125,17 @@ def test_plan_edit_and_create_pages(client, draft_plan, province_admin, finance_
 
 def test_published_plan_edit_refused_with_reason(client, published_plan, province_admin):
     client.force_login(province_admin)
-    response = client.post(reverse("plans:plan_edit", args=[published_plan.pk]), {"title": "改"})
+    response = client.post(reverse("plans:plan_edit", args=[published_plan.pk]), {"title": "改"}, follow=True)
     assert services.ERR_NOT_EDITABLE in response.content.decode()
     published_plan.refresh_from_db()
     assert published_plan.title != "改"
+    project = published_plan.projects.get()
+    for url in (reverse("plans:project_create", args=[published_plan.pk]),
+                reverse("plans:project_edit", args=[project.pk]),
+                reverse("plans:plan_import", args=[published_plan.pk])):
+        response = client.get(url, follow=True)
+        assert response.redirect_chain[-1][0] == reverse("plans:plan_detail", args=[published_plan.pk])
+        assert services.ERR_NOT_EDITABLE in response.content.decode()
 
 
 def test_plan_history_page(client, world, province_admin, finance_officer, county_admin, teacher_user):
