@@ -178,6 +178,7 @@ class ProjectForm(StyledForm, forms.ModelForm):
             self.initial["preschool_major"] = "" if pm is None else ("yes" if pm else "no")
         self._style()
 
+    CHECKBOX_GROUPS = ("target_segments", "target_posts", "target_backbone_levels")
     GROUPS = [
         ("基本信息", ["code", "name", "category", "parent", "training_form", "is_it20", "start_date", "end_date"]),
         ("培训对象（遴选条件）", ["target_description", "target_segments", "target_posts", "target_subjects",
