@@ -6,17 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from guopei.api.base import HasRole, ScopedReadOnlyViewSet
+from guopei.api.base import HasRole, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from guopei.orgs.models import Membership
 
+from . import services
 from .models import Material, Submission, TraineeOutcome, TypicalCase
 from .selectors import (
     cases_for_user,
     materials_for_user,
     outcomes_for_user,
+    own_city_code,
     public_cases,
     public_materials,
     public_outcomes,
@@ -25,10 +34,12 @@ from .selectors import (
 from .serializers import (
     CaseSerializer,
     MaterialSerializer,
+    MaterialUploadSerializer,
     OutcomeSerializer,
     PublicCaseSerializer,
     PublicMaterialSerializer,
     PublicOutcomeSerializer,
+    ReviewSerializer,
     SubmissionSerializer,
 )
 
@@ -46,16 +57,58 @@ class SubmissionViewSet(ScopedReadOnlyViewSet):
     def scoped_queryset(self, user: Any) -> QuerySet[Submission]:
         return submissions_for_user(user)
 
+    @extend_schema(request=None, responses=SubmissionSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[HasRole(Role.CITY_ADMIN)])
+    def submit(self, request: Request, pk: Any = None) -> Response:
+        """Send the city's package to the province (refused after the deadline unless extended)."""
+        submission = services.submission_submit(actor=request.user, submission=self.get_object())
+        return Response(SubmissionSerializer(submission).data)
 
-class MaterialViewSet(ScopedReadOnlyViewSet):
-    """Pictures, videos and documents of the summary; files are downloaded from `file_url` after a check."""
+    @extend_schema(request=ReviewSerializer, responses=SubmissionSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[HasRole(Role.PROVINCE_ADMIN)])
+    def review(self, request: Request, pk: Any = None) -> Response:
+        """Accept the package, or return it with comments."""
+        data = ReviewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = services.submission_review(actor=request.user, submission=self.get_object(),
+                                                accept=data.validated_data["accept"],
+                                                comment=data.validated_data["comment"])
+        return Response(SubmissionSerializer(submission).data)
+
+
+class MaterialViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """Pictures, videos and documents of the summary; files are downloaded from `file_url` after a check.
+
+    A city administrator uploads with a multipart POST; the file's type is judged by its content.
+    """
 
     serializer_class = MaterialSerializer
-    permission_classes = [SummaryRoles]
     filterset_fields = ["kind", "year", "is_featured"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_permissions(self) -> list[Any]:
+        if self.action == "create":
+            return [HasRole(Role.CITY_ADMIN)()]
+        return [SummaryRoles()]
 
     def scoped_queryset(self, user: Any) -> QuerySet[Material]:
         return materials_for_user(user)
+
+    @extend_schema(request={"multipart/form-data": MaterialUploadSerializer}, responses={201: MaterialSerializer})
+    def create(self, request: Request) -> Response:
+        data = MaterialUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        city = own_city_code(request.user)
+        if city is None:
+            raise PermissionDenied()
+        material = services.material_upload(
+            actor=request.user, city_code=city, upload=fields["file"], filename=fields["file"].name,
+            title=fields["title"], caption=fields["caption"], year=fields["year"],
+            county_code=fields["county"] or None, school_id=fields["school"], project_name=fields["project_name"],
+        )
+        return Response(MaterialSerializer(material).data, status=status.HTTP_201_CREATED)
 
 
 class CaseViewSet(ScopedReadOnlyViewSet):

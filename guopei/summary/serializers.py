@@ -61,6 +61,23 @@ class OutcomeSerializer(serializers.ModelSerializer[TraineeOutcome]):
         read_only_fields = fields
 
 
+class MaterialUploadSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Input of an upload: the file and its description (the type is judged from the content)."""
+
+    file = serializers.FileField()
+    title = serializers.CharField(max_length=100)
+    caption = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    year = serializers.IntegerField(min_value=2010, max_value=2020)
+    county = serializers.CharField(max_length=6, required=False, allow_blank=True, default="")
+    school = serializers.IntegerField(required=False, allow_null=True, default=None)
+    project_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class ReviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    accept = serializers.BooleanField(help_text="true 通过；false 退回修改")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", help_text="退回时必填")
+
+
 # --- The public column (SUMMARY-2) ------------------------------------------------------------------------
 class PublicMaterialSerializer(serializers.ModelSerializer[Material]):
     id = serializers.UUIDField(source="public_id", read_only=True)

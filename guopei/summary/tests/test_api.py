@@ -97,3 +97,46 @@ def test_api_list_query_counts(city_admin, province_admin, django_assert_max_num
     for name, _ in ENDPOINTS:
         with django_assert_max_num_queries(6):
             assert api_for(province_admin).get(reverse(f"{name}-list")).status_code == 200
+
+
+def test_summary1_api_upload_checks_content_and_region(city_admin, other_city_admin, province_admin, county_admin,
+                                                        settings):
+    from guopei.core.uploads import ERR_EXECUTABLE
+    from guopei.summary.models import Material
+
+    from .samples import jpeg_bytes, stored_files, upload_file
+
+    url = reverse("api:summary-material-list")
+    response = api_for(city_admin).post(url, {"file": upload_file(jpeg_bytes(), "a.jpg"), "title": "接口上传",
+                                              "year": 2018, "county": "140105"}, format="multipart")
+    assert response.status_code == 201, response.json()
+    assert response.json()["city"] == "140100" and response.json()["content_type"] == "image/jpeg"
+    response = api_for(city_admin).post(url, {"file": upload_file(b"MZ" + b"\0" * 100, "b.jpg"), "title": "程序",
+                                              "year": 2018}, format="multipart")
+    assert response.status_code == 400
+    assert response.json() == [ERR_EXECUTABLE.format(what="Windows 程序")]
+    # A county of another city is refused; other roles may not upload at all.
+    response = api_for(city_admin).post(url, {"file": upload_file(jpeg_bytes(), "c.jpg"), "title": "外市",
+                                              "year": 2018, "county": "140213"}, format="multipart")
+    assert response.status_code == 400 and "county" in response.json()
+    for user in (province_admin, county_admin):
+        response = api_for(user).post(url, {"file": upload_file(jpeg_bytes(), "d.jpg"), "title": "x",
+                                            "year": 2018}, format="multipart")
+        assert response.status_code == 403
+    assert Material.objects.count() == 1
+    assert len(stored_files(settings)) == 2  # the one picture and its thumbnail
+
+
+def test_summary1_api_submit_and_review(taiyuan, city_admin, other_city_admin, province_admin):
+    submit = reverse("api:summary-submission-submit", args=[taiyuan["submission"].pk])
+    review = reverse("api:summary-submission-review", args=[taiyuan["submission"].pk])
+    assert api_for(other_city_admin).post(submit).status_code == 404
+    assert api_for(province_admin).post(submit).status_code == 403
+    response = api_for(city_admin).post(submit)
+    assert response.status_code == 200 and response.json()["state"] == "submitted"
+    assert api_for(city_admin).post(review, {"accept": True}, format="json").status_code == 403
+    response = api_for(province_admin).post(review, {"accept": False, "comment": ""}, format="json")
+    assert response.status_code == 400
+    assert response.json() == [services.ERR_RETURN_NEEDS_COMMENT]
+    response = api_for(province_admin).post(review, {"accept": True, "comment": "通过"}, format="json")
+    assert response.status_code == 200 and response.json()["state"] == "accepted"
