@@ -85,14 +85,18 @@ def video_poster(fileobj: IO[bytes]) -> bytes | None:
         with open(source, "wb") as handle:
             shutil.copyfileobj(fileobj, handle)
         fileobj.seek(0)
-        try:
-            subprocess.run(  # noqa: S603 - fixed arguments, no shell, paths we created
-                [ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-ss", "1", "-i", source, "-frames:v", "1",
-                 "-vf", f"scale={POSTER_WIDTH}:-2", target],
-                check=True, timeout=FFMPEG_TIMEOUT_SECONDS, capture_output=True,
-            )
-            with open(target, "rb") as handle:
-                data = handle.read()
-        except (subprocess.SubprocessError, OSError):
-            return None
-    return data or None
+        # One second in skips a black first frame; a clip shorter than that falls back to its first frame.
+        for offset in ("1", "0"):
+            try:
+                subprocess.run(  # noqa: S603 - fixed arguments, no shell, paths we created
+                    [ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-ss", offset, "-i", source, "-frames:v", "1",
+                     "-vf", f"scale={POSTER_WIDTH}:-2", target],
+                    check=True, timeout=FFMPEG_TIMEOUT_SECONDS, capture_output=True,
+                )
+                with open(target, "rb") as handle:
+                    data = handle.read()
+            except (subprocess.SubprocessError, OSError):
+                continue
+            if data:
+                return data
+    return None

@@ -102,6 +102,16 @@ def test_summary1_video_poster_is_made_when_a_decoder_is_on_the_path(city_admin,
     assert Image.open(video.poster).size == (320, 180)
 
 
+def test_summary1_a_failing_decoder_leaves_the_video_without_poster(city_admin, tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "ffmpeg"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    video = add_material(city_admin, data=mp4_bytes(), name="a.mp4", title="课堂实录")
+    assert video.poster.name == "" and video.kind == "video"
+
+
 def test_executable_renamed_jpg_is_refused_nothing_stored_and_audited(city_admin, settings):
     exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
     with pytest.raises(ValidationError) as exc:
