@@ -29,7 +29,7 @@ from guopei.core.audit import audit_record
 from guopei.core.uploads import DOCX, PDF, UploadError, check_upload, stored_name
 from guopei.orgs.models import Expert, Institution, Membership, Region, School
 from guopei.orgs.scoping import has_role, institution_ids_of
-from guopei.plans.models import AnnualPlan, Project, ProjectComponent
+from guopei.plans.models import AnnualPlan, Commitment, Project, ProjectComponent
 from guopei.plans.services import commitment_record
 
 from .checker import ModuleData, ProjectFrame, Tag, check_course_plan
@@ -217,13 +217,23 @@ def _require_status(tender: Tender, *statuses: str) -> None:
         raise TenderError(ERR_WRONG_STATE.format(status=tender.get_status_display()))
 
 
-def _move(tender: Tender, to: str, *, actor: Any, note: str = "", fields: Sequence[str] = ()) -> None:
+def _event(tender: Tender, *, actor: Any, note: str, at: datetime | None = None, before: str | None = None,
+           to: str | None = None) -> TenderEvent:
+    """Add a line to the tender's history (a state change, or a step within a state when before == to)."""
+    return TenderEvent.objects.create(
+        tender=tender, from_status=tender.status if before is None else before,
+        to_status=tender.status if to is None else to,
+        actor=actor if getattr(actor, "is_authenticated", False) else None, note=note[:500],
+        created_at=at or timezone.now())
+
+
+def _move(tender: Tender, to: str, *, actor: Any, note: str = "", fields: Sequence[str] = (),
+          at: datetime | None = None) -> None:
     """Change the tender's state, record the step in its history and audit it."""
     before = tender.status
     tender.status = to
     tender.save(update_fields=["status", "updated_at", *fields])
-    TenderEvent.objects.create(tender=tender, from_status=before, to_status=to,
-                               actor=actor if getattr(actor, "is_authenticated", False) else None, note=note[:500])
+    _event(tender, actor=actor, note=note, at=at, before=before, to=to)
     audit_record(actor=actor, action=f"tenders.tender_{to}", obj=tender,
                  detail={"code": tender.code, "from": before, "to": to, "note": note[:500]})
 
@@ -286,7 +296,7 @@ def _apply_tender_input(tender: Tender, data: TenderInput) -> None:
 
 
 def tender_create(*, actor: Any, project: Project, data: TenderInput, county: Region | None = None,
-                  is_demo: bool = False) -> Tender:
+                  is_demo: bool = False, now: datetime | None = None) -> Tender:
     """Open a draft tender for one lot: a project or sub-project, or one IT 2.0 project county (TENDER-1, -2).
 
     Refused for a project continuing from 2019 (it keeps its 2019 institution, TENDER-1), for a project with
@@ -312,7 +322,7 @@ def tender_create(*, actor: Any, project: Project, data: TenderInput, county: Re
         _apply_tender_input(tender, data)
         _full_clean(tender, exclude=["created_by"])
         tender.save()
-        TenderEvent.objects.create(tender=tender, from_status="", to_status=Status.DRAFT, actor=actor, note="创建招标")
+        _event(tender, actor=actor, note="创建招标", at=now, before="", to=Status.DRAFT)
         audit_record(actor=actor, action="tenders.tender_create", obj=tender,
                      detail={"code": tender.code, "project": project.code, "county": county.pk if county else ""})
     return tender
@@ -344,7 +354,8 @@ def tender_publish(*, tender: Tender, actor: Any, now: datetime | None = None) -
             raise TenderError(ERR_DEADLINE_PAST)
         tender.published_at = now
         deadline = f"{timezone.localtime(tender.deadline):%Y-%m-%d %H:%M}"
-        _move(tender, Status.TENDERING, actor=actor, note=f"发布招标公告，投标截止{deadline}", fields=["published_at"])
+        _move(tender, Status.TENDERING, actor=actor, note=f"发布招标公告，投标截止{deadline}", fields=["published_at"],
+              at=now)
     return tender
 
 
@@ -352,9 +363,9 @@ def _valid_count(tender: Tender) -> int:
     return sum(1 for bid in tender.bids.all() if bid.is_valid)
 
 
-def _fail(tender: Tender, *, actor: Any, reason: str) -> None:
+def _fail(tender: Tender, *, actor: Any, reason: str, at: datetime | None = None) -> None:
     tender.failure_reason = reason[:300]
-    _move(tender, Status.FAILED, actor=actor, note=reason, fields=["failure_reason"])
+    _move(tender, Status.FAILED, actor=actor, note=reason, fields=["failure_reason"], at=at)
 
 
 def tender_close(*, tender: Tender, actor: Any, now: datetime | None = None) -> Tender:
@@ -371,10 +382,11 @@ def tender_close(*, tender: Tender, actor: Any, now: datetime | None = None) -> 
         tender.closed_at = now
         _recheck_bids(tender)
         count = tender.bids.count()
-        _move(tender, Status.QUALIFICATION, actor=actor, note=f"开标，收到投标{count}份", fields=["closed_at"])
+        _move(tender, Status.QUALIFICATION, actor=actor, note=f"开标，收到投标{count}份", fields=["closed_at"], at=now)
         valid = _valid_count(tender)
         if valid < tender.min_valid_bids:
-            _fail(tender, actor=actor, reason=ERR_TOO_FEW_VALID.format(valid=valid, minimum=tender.min_valid_bids))
+            _fail(tender, actor=actor, reason=ERR_TOO_FEW_VALID.format(valid=valid, minimum=tender.min_valid_bids),
+                  at=now)
     return tender
 
 
@@ -416,18 +428,19 @@ def tender_start_evaluation(*, tender: Tender, actor: Any, now: datetime | None 
         _require_status(tender, Status.QUALIFICATION)
         valid = _valid_count(tender)
         if valid < tender.min_valid_bids:
-            _fail(tender, actor=actor, reason=ERR_TOO_FEW_VALID.format(valid=valid, minimum=tender.min_valid_bids))
+            _fail(tender, actor=actor, reason=ERR_TOO_FEW_VALID.format(valid=valid, minimum=tender.min_valid_bids),
+                  at=now)
             return tender
         active = _active_assignments(tender, Stage.EVALUATION)
         if len(active) < settings.TENDERS_MIN_EXPERTS:
             raise TenderError(ERR_TOO_FEW_EXPERTS.format(minimum=settings.TENDERS_MIN_EXPERTS, count=len(active)))
         _require_no_conflicts(tender, Stage.EVALUATION)
         _move(tender, Status.EVALUATION, actor=actor,
-              note=f"资格审查完成，有效投标{valid}份，评审专家{len(active)}人")
+              note=f"资格审查完成，有效投标{valid}份，评审专家{len(active)}人", at=now)
     return tender
 
 
-def tender_cancel(*, tender: Tender, actor: Any, reason: str, note: str = "") -> Tender:
+def tender_cancel(*, tender: Tender, actor: Any, reason: str, note: str = "", now: datetime | None = None) -> Tender:
     """Any unfinished state → 终止, with one of the reasons the procurement rules allow."""
     _require_province_admin(actor)
     if reason not in Tender.CancelReason.values:
@@ -445,7 +458,7 @@ def tender_cancel(*, tender: Tender, actor: Any, reason: str, note: str = "") ->
         tender.cancel_note = note.strip()[:500]
         label = Tender.CancelReason(reason).label
         note_text = f"{label}：{tender.cancel_note}" if tender.cancel_note else label
-        _move(tender, Status.CANCELLED, actor=actor, note=note_text, fields=["cancel_reason", "cancel_note"])
+        _move(tender, Status.CANCELLED, actor=actor, note=note_text, fields=["cancel_reason", "cancel_note"], at=now)
     return tender
 
 
@@ -870,7 +883,7 @@ def award_make(*, tender: Tender, actor: Any, now: datetime | None = None) -> Aw
                 f"{timezone.localtime(award.standstill_until):%Y-%m-%d}")
         if not use_past and tender.weight_past:
             note += "；以往绩效暂无评估结果，其权重已按比例分配给其他评分项"
-        _move(tender, Status.STANDSTILL, actor=actor, note=note, fields=["standstill_until"])
+        _move(tender, Status.STANDSTILL, actor=actor, note=note, fields=["standstill_until"], at=now)
         audit_record(actor=actor, action="tenders.award_make", obj=award,
                      detail={"tender": tender.code, "institution": winner.lead.name, "amount": str(award.amount),
                              "ranking": [[r.bid.lead.name, str(r.total)] for r in ranked]})
@@ -911,21 +924,19 @@ def award_end(*, award: Award, actor: Any, status: str, reason: str, now: dateti
             selection.status = ExpertSelection.Status.SCORING
             selection.confirmed_at = None
             selection.save(update_fields=["status", "confirmed_at", "updated_at"])
-            TenderEvent.objects.create(
-                tender=tender, from_status=tender.status, to_status=tender.status, actor=actor,
-                note=f"专家遴选结果{label}（{award.institution.name}）：{award.ended_reason}"[:500])
+            _event(tender, actor=actor, at=now,
+                   note=f"专家遴选结果{label}（{award.institution.name}）：{award.ended_reason}")
             return None
         ranked = sorted((b for b in _eligible_bids(tender) if b.rank is not None), key=lambda b: b.rank or 0)
         if not ranked:
-            _fail(tender, actor=actor, reason=f"{award.institution.name}{label}；{WHY_FAILED_AFTER_AWARD}")
+            _fail(tender, actor=actor, reason=f"{award.institution.name}{label}；{WHY_FAILED_AFTER_AWARD}", at=now)
             return None
         successor = _new_award(tender=tender, bid=ranked[0], actor=actor, now=now, fallback_from=award)
         tender.save(update_fields=["standstill_until", "updated_at"])
-        TenderEvent.objects.create(
-            tender=tender, from_status=tender.status, to_status=tender.status, actor=actor,
-            note=f"{award.institution.name}{label}（{award.ended_reason}），由第{successor.rank}名"
-                 f"{successor.institution.name}递补，重新公示至{timezone.localtime(successor.standstill_until):%Y-%m-%d}",
-        )
+        until = f"{timezone.localtime(successor.standstill_until):%Y-%m-%d}"
+        _event(tender, actor=actor, at=now,
+               note=f"{award.institution.name}{label}（{award.ended_reason}），由第{successor.rank}名"
+                    f"{successor.institution.name}递补，重新公示至{until}")
         audit_record(actor=actor, action="tenders.award_fallback", obj=successor,
                      detail={"tender": tender.code, "from": award.institution.name,
                              "to": successor.institution.name, "rank": successor.rank})
@@ -946,9 +957,18 @@ def _make_contract(*, award: Award, actor: Any, now: datetime, override_reason: 
         reference += f"（{award.tender.code}）"
     elif award.reference_2019:
         reference += f"（延续2019年：{award.reference_2019}）"
-    commitment = commitment_record(project=project, amount=award.amount, payee=award.institution.name,
-                                   reference=reference[:200], actor=actor, override_reason=override_reason,
-                                   is_demo=award.is_demo)
+    # The funds page may already hold this contract's commitment (recorded by the finance officer before the
+    # award was registered): the same payee and amount, not yet tied to a contract. Link it rather than count the
+    # money twice.
+    linked = True
+    commitment = (Commitment.objects.select_for_update(of=("self",)).filter(
+        project=project, payee=award.institution.name, amount=award.amount, contract__isnull=True)
+        .order_by("pk").first())
+    if commitment is None:
+        linked = False
+        commitment = commitment_record(project=project, amount=award.amount, payee=award.institution.name,
+                                       reference=reference[:200], actor=actor, override_reason=override_reason,
+                                       is_demo=award.is_demo)
     contract = Contract(award=award, project=project, county=award.county, code=code, lead=award.institution,
                         amount=award.amount, commitment=commitment, signed_by=actor, signed_at=now,
                         is_demo=award.is_demo)
@@ -969,7 +989,8 @@ def _make_contract(*, award: Award, actor: Any, now: datetime, override_reason: 
                               title=f"{award.lot_label}课程方案"[:200], is_demo=award.is_demo)
     audit_record(actor=actor, action="tenders.contract_sign", obj=contract,
                  detail={"code": code, "lead": award.institution.name, "amount": str(award.amount),
-                         "commitment": commitment.pk, "override": bool(commitment.override_reason)})
+                         "commitment": commitment.pk, "linked_existing_commitment": linked,
+                         "override": bool(commitment.override_reason)})
     return contract
 
 
@@ -994,12 +1015,11 @@ def contract_sign(*, award: Award, actor: Any, override_reason: str = "", now: d
         award.save(update_fields=["status", "updated_at"])
         if award.tender is not None and award.kind == Award.Kind.TENDER:
             tender = _lock_tender(award.tender)
-            _move(tender, Status.COMPLETE, actor=actor,
+            _move(tender, Status.COMPLETE, actor=actor, at=now,
                   note=f"签订合同{contract.code}，金额{contract.amount}元，承训机构{award.institution.name}")
         elif award.tender is not None:
-            TenderEvent.objects.create(tender=award.tender, from_status=award.tender.status,
-                                       to_status=award.tender.status, actor=actor,
-                                       note=f"专家遴选结果签订合同{contract.code}（{award.institution.name}）")
+            _event(award.tender, actor=actor, at=now,
+                   note=f"专家遴选结果签订合同{contract.code}（{award.institution.name}）")
     return contract
 
 
@@ -1038,7 +1058,8 @@ def award_continuation(*, project: Project, actor: Any, amount: Any, override_re
 
 
 # --- expert selection after a failed tender (TENDER-6) ------------------------------------------------------
-def selection_start(*, tender: Tender, actor: Any, is_demo: bool = False) -> ExpertSelection:
+def selection_start(*, tender: Tender, actor: Any, is_demo: bool = False,
+                    now: datetime | None = None) -> ExpertSelection:
     """A failed (流标) lot moves to expert selection among qualified institutions (TENDER-6)."""
     _require_province_admin(actor)
     with transaction.atomic():
@@ -1050,8 +1071,7 @@ def selection_start(*, tender: Tender, actor: Any, is_demo: bool = False) -> Exp
         if Award.objects.filter(_lot_q(tender.project, tender.county), status__in=Award.LIVE_STATUSES).exists():
             raise TenderError(ERR_LOT_TAKEN)
         selection = ExpertSelection.objects.create(tender=tender, started_by=actor, is_demo=is_demo)
-        TenderEvent.objects.create(tender=tender, from_status=tender.status, to_status=tender.status, actor=actor,
-                                   note="流标后转入专家遴选（TENDER-6）")
+        _event(tender, actor=actor, at=now, note="流标后转入专家遴选（TENDER-6）")
         audit_record(actor=actor, action="tenders.selection_start", obj=tender, detail={"code": tender.code})
     return selection
 
@@ -1079,7 +1099,8 @@ def candidate_add(*, selection: ExpertSelection, actor: Any, institution: Instit
     return candidate
 
 
-def selection_start_scoring(*, selection: ExpertSelection, actor: Any) -> ExpertSelection:
+def selection_start_scoring(*, selection: ExpertSelection, actor: Any,
+                            now: datetime | None = None) -> ExpertSelection:
     """Candidates fixed → the experts score them; enough experts, none linked to a candidate."""
     _require_province_admin(actor)
     with transaction.atomic():
@@ -1094,9 +1115,8 @@ def selection_start_scoring(*, selection: ExpertSelection, actor: Any) -> Expert
         _require_no_conflicts(selection.tender, Stage.SELECTION)
         selection.status = ExpertSelection.Status.SCORING
         selection.save(update_fields=["status", "updated_at"])
-        TenderEvent.objects.create(tender=selection.tender, from_status=selection.tender.status,
-                                   to_status=selection.tender.status, actor=actor,
-                                   note=f"专家遴选：候选机构{selection.candidates.count()}家，专家{len(active)}人开始评分")
+        _event(selection.tender, actor=actor, at=now,
+               note=f"专家遴选：候选机构{selection.candidates.count()}家，专家{len(active)}人开始评分")
         audit_record(actor=actor, action="tenders.selection_scoring", obj=selection.tender,
                      detail={"candidates": selection.candidates.count(), "experts": len(active)})
     return selection
@@ -1138,9 +1158,8 @@ def selection_confirm(*, selection: ExpertSelection, actor: Any, amount: Any,
         selection.status = ExpertSelection.Status.CONFIRMED
         selection.confirmed_at = now
         selection.save(update_fields=["status", "confirmed_at", "updated_at"])
-        TenderEvent.objects.create(tender=tender, from_status=tender.status, to_status=tender.status, actor=actor,
-                                   note=f"专家遴选确定{winner.institution.name}（平均得分{winner.score}），公示至"
-                                        f"{timezone.localtime(award.standstill_until):%Y-%m-%d}")
+        _event(tender, actor=actor, at=now, note=f"专家遴选确定{winner.institution.name}（平均得分{winner.score}），"
+                                                 f"公示至{timezone.localtime(award.standstill_until):%Y-%m-%d}")
         audit_record(actor=actor, action="tenders.selection_confirm", obj=award,
                      detail={"tender": tender.code, "institution": winner.institution.name, "amount": str(value),
                              "ranking": [[r.candidate.institution.name, str(r.average)] for r in ranked]})

@@ -146,7 +146,7 @@ def tender_detail(request: HttpRequest, pk: int) -> HttpResponse:
     province = selectors.is_province(user)
     context: dict[str, Any] = {
         "tender": tender,
-        "events": tender.events.select_related("actor"),
+        "events": tender.events.select_related("actor").order_by("id"),
         "documents": selectors.tender_documents_for_user(user).filter(tender=tender),
         "awards": [],
     }

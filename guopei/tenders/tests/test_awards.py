@@ -75,7 +75,7 @@ def test_full_lifecycle_ends_in_contract_commitment_and_course_plan(three_bids, 
     assert set(contract.members.values_list("role", flat=True)) == {"lead", "partner"}
     assert ContractComponent.objects.filter(contract=contract).count() == tender.project.components.count()
     assert CoursePlan.objects.get(award=award).status == CoursePlan.Status.DRAFT
-    history = list(tender.events.values_list("to_status", flat=True))
+    history = list(tender.events.order_by("id").values_list("to_status", flat=True))
     assert history == ["draft", "tendering", "qualification", "evaluation", "standstill", "complete"]
 
 
@@ -162,7 +162,7 @@ def test_award_fallback_to_next_when_winner_declines(three_bids, province_admin,
     assert first.status == Award.Status.DECLINED
     assert second.fallback_from == first and second.institution == bids[2].lead and second.rank == 2
     assert second.standstill_until == AWARDING + timedelta(days=4)
-    assert "递补" in tender.events.last().note
+    assert "递补" in tender.events.order_by("id").last().note
     third = services.award_end(award=second, actor=province_admin, status="disqualified", reason="资质造假",
                                now=AWARDING + timedelta(days=2))
     assert third.institution == bids[1].lead and third.fallback_from == second
@@ -349,3 +349,13 @@ def test_past_performance_counts_when_the_evaluation_app_reports(three_bids, pro
     assert lowest.bid.price == Decimal("280000.00")
     assert lowest.total == scoring.q2((Decimal(30) * 100 + Decimal(10) * 100) / 100)
 
+
+
+def test_contract_links_a_commitment_already_recorded_for_it(continuing, province_admin):
+    from guopei.plans.services import commitment_record
+
+    existing = commitment_record(project=continuing, amount=Decimal("380000"), payee="太原师范学院",
+                                 reference="晋教师培合〔2020〕01号", actor=province_admin)
+    award = services.award_continuation(project=continuing, actor=province_admin, amount="380000", now=SIGNING)
+    assert award.contract.commitment == existing
+    assert Commitment.objects.count() == 1

@@ -33,7 +33,7 @@ def test_tender1_lot_tender_moves_through_states_with_history(lot, province_admi
     services.tender_publish(tender=tender, actor=province_admin, now=T0)
     tender.refresh_from_db()
     assert tender.status == S.TENDERING and tender.min_valid_bids == 3 and tender.standstill_days == 3
-    steps = list(TenderEvent.objects.filter(tender=tender).values_list("from_status", "to_status"))
+    steps = list(TenderEvent.objects.filter(tender=tender).order_by("id").values_list("from_status", "to_status"))
     assert steps == [("", "draft"), ("draft", "tendering")]
     assert AuditEvent.objects.filter(action="tenders.tender_tendering", object_id=str(tender.pk)).exists()
 
@@ -200,7 +200,7 @@ def test_close_before_deadline_refused_and_too_few_valid_bids_fail(lot, province
     tender.refresh_from_db()
     assert tender.status == S.FAILED
     assert "有效投标1家" in tender.failure_reason
-    assert list(tender.events.values_list("to_status", flat=True)) == ["draft", "tendering", "qualification",
+    assert list(tender.events.order_by("id").values_list("to_status", flat=True)) == ["draft", "tendering", "qualification",
                                                                         "failed"]
 
 
@@ -219,7 +219,7 @@ def test_cancel_needs_a_reason_and_ends_the_tender(lot, province_admin):
     services.tender_cancel(tender=tender, actor=province_admin, reason="funds", note="预算调减")
     tender.refresh_from_db()
     assert tender.status == S.CANCELLED and tender.get_cancel_reason_display() == "经费调整"
-    assert "预算调减" in tender.events.last().note
+    assert "预算调减" in tender.events.order_by("id").last().note
     with pytest.raises(services.TenderError, match="已结束"):
         services.tender_cancel(tender=tender, actor=province_admin, reason="no_demand")
     # A cancelled lot may be tendered again.
