@@ -200,8 +200,8 @@ def test_close_before_deadline_refused_and_too_few_valid_bids_fail(lot, province
     tender.refresh_from_db()
     assert tender.status == S.FAILED
     assert "有效投标1家" in tender.failure_reason
-    assert list(tender.events.order_by("id").values_list("to_status", flat=True)) == ["draft", "tendering", "qualification",
-                                                                        "failed"]
+    history = list(tender.events.order_by("id").values_list("to_status", flat=True))
+    assert history == ["draft", "tendering", "qualification", "failed"]
 
 
 def test_min_valid_bids_is_per_tender(lot, province_admin, institution, staff, remote):
