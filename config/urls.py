@@ -19,6 +19,7 @@ urlpatterns = [
     path("plans/", include("guopei.plans.urls")),
     path("tenders/", include("guopei.tenders.urls")),
     path("teachers/", include("guopei.teachers.urls")),
+    path("credits/", include("guopei.credits.urls")),
     path("api/", include("guopei.api.urls")),
     path("summary/", include("guopei.summary.urls")),
     path("public/", include("guopei.summary.public_urls")),
