@@ -315,6 +315,8 @@ LOGGING = {
     "loggers": {
         # Request lines carry query strings; none of ours carry personal data, but keep them out anyway.
         "django.server": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
