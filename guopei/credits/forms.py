@@ -83,3 +83,16 @@ class YearForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = [(y, f"{y}年") for y in years] if years else year_choices(10)
         self.fields["year"].choices = choices  # type: ignore[attr-defined]
+
+
+class SchoolHourRecordForm(HourRecordForm):
+    """A school administrator submits other training for one of the school's teachers, with evidence."""
+
+    teacher = forms.ModelChoiceField(label="教师", queryset=None, widget=forms.Select(attrs=SELECT))  # type: ignore[arg-type]
+
+    field_order = ["teacher"]
+
+    def __init__(self, *args: Any, teachers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["teacher"].queryset = teachers  # type: ignore[attr-defined]
+        self.order_fields(["teacher", *[name for name in self.fields if name != "teacher"]])

@@ -2,8 +2,9 @@
 
 A record is one piece of training of one teacher in one year: a programme class (submitted by the
 institution from attendance) or other training the teacher took part in (school-based study, self-study,
-other), submitted by the teacher with evidence. The county administrator of the teacher's county audits it;
-approval recognises the hours as credits at the rate then in force.
+other), submitted with evidence by the teacher or, for the school's teachers, by the school's administrator.
+The county administrator of the teacher's county audits it; approval recognises the hours as credits at the
+rate then in force.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class HourRecord(TimeStampedModel):
     class Origin(models.TextChoices):
         INSTITUTION = "institution", "承训机构报送"
         TEACHER = "teacher", "教师申报"
+        SCHOOL = "school", "学校代报"
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", "待审核"
@@ -102,9 +104,9 @@ class HourRecord(TimeStampedModel):
                                    name="hour_record_hours_not_negative"),
             models.CheckConstraint(condition=Q(theory_hours__gt=0) | Q(practice_hours__gt=0),
                                    name="hour_record_has_hours"),
-            # MGMT-3: other training is recognised only on evidence.
-            models.CheckConstraint(condition=~Q(origin="teacher") | ~Q(evidence=""),
-                                   name="hour_record_teacher_submission_has_evidence"),
+            # MGMT-3: other training is recognised only on evidence (a class's hours come from attendance).
+            models.CheckConstraint(condition=Q(origin="institution") | ~Q(evidence=""),
+                                   name="hour_record_other_training_has_evidence"),
             models.CheckConstraint(condition=~Q(status="rejected") | ~Q(reject_reason=""),
                                    name="hour_record_rejection_has_reason"),
             models.CheckConstraint(condition=~Q(status="recognised") | Q(credits__isnull=False),

@@ -26,7 +26,7 @@ from django.utils import timezone
 from guopei.core.audit import audit_record
 from guopei.core.uploads import DOCX, JPEG, PDF, PNG, CheckedUpload, UploadError, check_upload, stored_name
 from guopei.orgs.models import Institution, Membership
-from guopei.orgs.scoping import admin_region_codes, institution_ids_of
+from guopei.orgs.scoping import admin_region_codes, institution_ids_of, school_ids_of
 from guopei.plans.models import Project
 from guopei.teachers.models import Teacher
 
@@ -41,7 +41,7 @@ EVIDENCE_TYPES = (PDF, JPEG, PNG, DOCX)
 TEACHER_KINDS = (Kind.SCHOOL_BASED, Kind.SELF_STUDY, Kind.OTHER)
 
 ERR_EVIDENCE_REQUIRED = "申报其他培训学时必须上传证明材料（结业证书、培训通知或学校出具的证明等）。"
-ERR_NOT_OWN_TEACHER = "只能为本人申报学时。"
+ERR_NOT_OWN_TEACHER = "只能为本人或本校（本园）教师申报学时。"
 ERR_TEACHER_KIND = "教师本人只能申报校本研修、自主研修或其他培训的学时；国培计划的学时由承训机构依据考勤报送。"
 ERR_TEACHER_INACTIVE = "该教师当前不在职，不能申报学时。"
 ERR_NOT_PENDING = "该记录已审核（{status}），不能重复审核。"
@@ -97,12 +97,17 @@ def hour_record_submit(
     ended_on: date | None = None,
     note: str = "",
 ) -> HourRecord:
-    """A teacher submits hours of other training with evidence, for the county's audit (MGMT-3).
+    """A teacher (or their school's administrator) submits hours of other training with evidence, for the
+    county's audit (MGMT-3).
 
-    Refused without evidence, for another person, or for the programme's own classes (their hours come from
+    Refused without evidence, for someone else, or for the programme's own classes (their hours come from
     attendance, see `hours_submit_for_class`). A refused file stores nothing.
     """
-    if teacher.user_id != getattr(actor, "pk", None):
+    if teacher.user_id is not None and teacher.user_id == getattr(actor, "pk", None):
+        origin = HourRecord.Origin.TEACHER
+    elif teacher.school_id in school_ids_of(actor, [Role.SCHOOL_ADMIN]):
+        origin = HourRecord.Origin.SCHOOL
+    else:
         raise PermissionDenied(ERR_NOT_OWN_TEACHER)
     if kind not in TEACHER_KINDS:
         raise ValidationError({"kind": [ERR_TEACHER_KIND]}, code="kind")
@@ -111,7 +116,7 @@ def hour_record_submit(
     if evidence is None or not getattr(evidence, "size", 1):
         raise ValidationError({"evidence": [ERR_EVIDENCE_REQUIRED]}, code="evidence_required")
     record = HourRecord(
-        teacher=teacher, region_code=teacher.region_code, year=year, kind=kind, origin=HourRecord.Origin.TEACHER,
+        teacher=teacher, region_code=teacher.region_code, year=year, kind=kind, origin=origin,
         title=title.strip(), organiser=organiser.strip(), is_it20=is_it20, started_on=started_on,
         ended_on=ended_on, theory_hours=Decimal(theory_hours).quantize(ONE_PLACE),
         practice_hours=Decimal(practice_hours).quantize(ONE_PLACE), note=note.strip(), submitted_by=actor,

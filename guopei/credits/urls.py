@@ -9,6 +9,7 @@ urlpatterns = [
     path("my/pdf/", views.my_transcript_pdf, name="my_transcript_pdf"),
     path("my/new/", views.record_create, name="record_create"),
     path("records/", views.record_list, name="record_list"),
+    path("records/new/", views.school_record_create, name="school_record_create"),
     path("records/<int:pk>/", views.record_detail, name="record_detail"),
     path("records/<int:pk>/evidence/", views.record_evidence, name="record_evidence"),
     path("records/<int:pk>/approve/", views.record_approve, name="record_approve"),

@@ -29,7 +29,7 @@ from guopei.teachers.roles import TEACHER_ADMIN_ROLES
 from guopei.teachers.selectors import access_teacher_for_user
 
 from . import charts, exports, it20, services
-from .forms import HourRecordForm, RecordFilterForm, RejectForm, YearForm
+from .forms import HourRecordForm, RecordFilterForm, RejectForm, SchoolHourRecordForm, YearForm
 from .models import HourRecord
 from .requirements import annual_hours_required, cycle_for, it20_min_hours, it20_min_practice_hours
 from .selectors import (
@@ -140,25 +140,47 @@ def record_create(request: HttpRequest) -> HttpResponse:
         return render(request, "credits/my_transcript.html", {"teacher": None, "error": ERR_NO_TEACHER_RECORD})
     form = HourRecordForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        upload = data["evidence"]
-        try:
-            record = services.hour_record_submit(
-                actor=request.user, teacher=teacher, year=data["year"], kind=data["kind"], title=data["title"],
-                organiser=data["organiser"], started_on=data["started_on"], ended_on=data["ended_on"],
-                theory_hours=data["theory_hours"], practice_hours=data["practice_hours"], is_it20=data["is_it20"],
-                note=data["note"], evidence=upload, evidence_filename=upload.name if upload else "",
-            )
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc.messages)
-        else:
+        record = _submit(request, form, teacher)
+        if record is not None:
             messages.success(request, f"已提交“{record.title}”{record.total_hours}学时，等待县级审核。")
             return redirect("credits:my_transcript")
-    return render(request, "credits/record_form.html", {"form": form, "teacher": teacher})
+    return render(request, "credits/record_form.html", {"form": form, "teacher": teacher, "tab": "my"})
+
+
+def _submit(request: HttpRequest, form: HourRecordForm, teacher: Teacher) -> HourRecord | None:
+    """Call the submission service with the form's data; its refusals become the form's errors."""
+    data = form.cleaned_data
+    upload = data["evidence"]
+    try:
+        return services.hour_record_submit(
+            actor=request.user, teacher=teacher, year=data["year"], kind=data["kind"], title=data["title"],
+            organiser=data["organiser"], started_on=data["started_on"], ended_on=data["ended_on"],
+            theory_hours=data["theory_hours"], practice_hours=data["practice_hours"], is_it20=data["is_it20"],
+            note=data["note"], evidence=upload, evidence_filename=upload.name if upload else "",
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, exc.messages)
+    return None
+
+
+@role_required(Role.SCHOOL_ADMIN)
+def school_record_create(request: HttpRequest) -> HttpResponse:
+    """A school administrator submits other training (e.g. the school's own school-based study) for one of
+    the school's teachers, with evidence (MGMT-3)."""
+    teachers = Teacher.objects.filter(school_id__in=school_ids_of(request.user, [Role.SCHOOL_ADMIN]),
+                                      status=Teacher.Status.ACTIVE).order_by("name_pinyin", "pk")
+    form = SchoolHourRecordForm(request.POST or None, request.FILES or None, teachers=teachers)
+    if request.method == "POST" and form.is_valid():
+        teacher = form.cleaned_data["teacher"]
+        record = _submit(request, form, teacher)
+        if record is not None:
+            messages.success(request, f"已为{teacher.name}提交“{record.title}”{record.total_hours}学时，等待县级审核。")
+            return redirect("credits:record_list")
+    return render(request, "credits/record_form.html", {"form": form, "teacher": None, "tab": "records"})
 
 
 # --- Records ----------------------------------------------------------------------------------------------------
@@ -178,7 +200,7 @@ def record_list(request: HttpRequest) -> HttpResponse:
         if data.get("q"):
             qs = qs.filter(teacher__name__contains=data["q"].strip())
     return render(request, "credits/record_list.html", {"form": form, "page": _page(request, qs),
-                                                        "is_county": has_role(request.user, COUNTY)})
+                                                        "is_school": has_role(request.user, Role.SCHOOL_ADMIN)})
 
 
 def _can_audit(request: HttpRequest, record: HourRecord) -> bool:

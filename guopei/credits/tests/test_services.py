@@ -246,3 +246,12 @@ def test_another_county_admin_user_cannot_audit_even_as_second_role(teacher_user
     record = submit(teacher_user, teacher)
     with pytest.raises(PermissionDenied):
         services.hour_record_approve(actor=other_county_admin, record=record)
+
+
+def test_mgmt3_school_admin_submits_for_own_school_teachers_only(school_admin, teacher, other_teacher):
+    record = submit(school_admin, teacher, kind=HourRecord.Kind.SCHOOL_BASED)
+    assert record.origin == HourRecord.Origin.SCHOOL and record.submitted_by == school_admin
+    with pytest.raises(PermissionDenied):
+        submit(school_admin, other_teacher)
+    with pytest.raises(ValidationError):
+        submit(school_admin, teacher, evidence=None)

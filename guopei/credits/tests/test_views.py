@@ -355,3 +355,19 @@ def test_home_panels_show_real_counts(client, county_admin, teacher_user, teache
     assert [i.label for i in nav_items(county_admin)] == ["学时学分", "信息技术2.0"]
     assert [i.label for i in nav_items(teacher_user)] == ["我的学分"]
     assert nav_items(make_user(Role.EXPERT, "140000")) == []
+
+
+def test_school_record_create_three_personas(client, school_admin, teacher, other_teacher, other_school,
+                                             county_admin):
+    url = reverse("credits:school_record_create")
+    response = get(client, school_admin, url)
+    assert response.status_code == 200 and teacher.name in response.text and other_teacher.name not in response.text
+    data = {"teacher": teacher.pk, "year": _years()[0], "kind": "school_based", "title": "校本研修：大单元教学设计",
+            "theory_hours": "8", "practice_hours": "8", "evidence": _upload()}
+    assert client.post(url, data).status_code == 302
+    assert HourRecord.objects.get().origin == "school"
+    other_admin = make_user(Role.SCHOOL_ADMIN, school=other_school, username="other_school_admin2")
+    refused = post(client, other_admin, url, {**data, "evidence": _upload()})
+    assert refused.status_code == 200 and refused.context["form"].errors["teacher"]
+    assert HourRecord.objects.count() == 1
+    assert get(client, county_admin, url).status_code == 403
