@@ -88,7 +88,8 @@ class YearForm(forms.Form):
 class SchoolHourRecordForm(HourRecordForm):
     """A school administrator submits other training for one of the school's teachers, with evidence."""
 
-    teacher = forms.ModelChoiceField(label="教师", queryset=None, widget=forms.Select(attrs=SELECT))  # type: ignore[arg-type]
+    teacher: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label="教师", queryset=None,  # type: ignore[arg-type]
+                                                                  widget=forms.Select(attrs=SELECT))
 
     field_order = ["teacher"]
 
