@@ -343,6 +343,8 @@ TEACHERS_RANKING_WEIGHTS = {
 # Roster and history imports: largest file and most rows accepted in one upload.
 TEACHERS_IMPORT_MAX_BYTES = int(os.environ.get("TEACHERS_IMPORT_MAX_MB", 40)) * 1024 * 1024
 TEACHERS_IMPORT_MAX_ROWS = int(os.environ.get("TEACHERS_IMPORT_MAX_ROWS", 200000))
+# Big roster files are validated and encrypted in this many worker processes (at most one per core).
+TEACHERS_IMPORT_PROCESSES = int(os.environ.get("TEACHERS_IMPORT_PROCESSES", 2))
 # Teacher lists count matching rows only up to this many (a COUNT over a province's million rows is not free).
 TEACHERS_LIST_COUNT_LIMIT = int(os.environ.get("TEACHERS_LIST_COUNT_LIMIT", 10000))
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]

@@ -48,8 +48,19 @@ def address_code_ever_existed(code: str) -> bool:
     return bool(info.get("county"))
 
 
+@lru_cache(maxsize=65536)
+def _birth_date(digits: str) -> date | None:
+    """stdnum's reading of the 8 birth-date digits (cached: a file holds a few thousand distinct dates)."""
+    try:
+        return ric.get_birth_date(f"000000{digits}0000")
+    except StdnumError:
+        return None
+
+
 def normalise(value: object) -> str:
     """Text as typed, upper-cased, without spaces; a number (from an Excel number cell) is refused."""
+    if isinstance(value, str) and len(value) == 18 and value.isalnum():
+        return value.upper()
     if isinstance(value, bool) or isinstance(value, int | float):
         raise IdNumberError(ERR_ID_NUMERIC)
     number = "".join(str(value or "").split()).upper()
@@ -67,10 +78,9 @@ def parse_id_number(value: object, *, today: date | None = None) -> IdNumber:
         raise IdNumberError(ERR_ID_FORMAT)
     if number[17] != ric.calc_check_digit(number):
         raise IdNumberError(ERR_ID_CHECKSUM)
-    try:
-        birth = ric.get_birth_date(number)
-    except StdnumError:
-        raise IdNumberError(ERR_ID_BIRTH) from None
+    birth = _birth_date(number[6:14])
+    if birth is None:
+        raise IdNumberError(ERR_ID_BIRTH)
     if birth.year < 1940 or birth > (today or date.today()):
         raise IdNumberError(ERR_ID_BIRTH_RANGE)
     if not address_code_ever_existed(number[:6]):

@@ -146,21 +146,21 @@ def test_corpus_has_at_least_fifteen_files():
 def test_an_import_failing_midway_leaves_nothing_and_a_rerun_succeeds(county_admin, school, run, monkeypatch):
     monkeypatch.setattr(roster_module, "BATCH", 2)
     file = xlsx([roster_row(school.code, n) for n in range(7)])
-    real = Teacher.objects.bulk_create
+    real = roster_module.insert_rows
     calls = {"n": 0}
 
-    def dies_on_third_batch(objs, **kwargs):
+    def dies_on_third_batch(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("进程被终止")
-        return real(objs, **kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(Teacher.objects, "bulk_create", dies_on_third_batch)
+    monkeypatch.setattr(roster_module, "insert_rows", dies_on_third_batch)
     job = run(county_admin, file)
     assert job.state == Job.State.FAILED and "已撤销" in job.error
     assert calls["n"] == 3
     assert Teacher.objects.count() == 0
-    monkeypatch.setattr(Teacher.objects, "bulk_create", real)
+    monkeypatch.setattr(roster_module, "insert_rows", real)
     job = run(county_admin, file)
     assert job.state == Job.State.SUCCEEDED
     assert Teacher.objects.count() == 7
@@ -172,3 +172,18 @@ def test_importer_reports_row_numbers_of_the_sheet(county_admin, school):
     with pytest.raises(ImportFailed) as failure:
         roster_import(data=data, filename=name, actor=county_admin)
     assert [(e.row, e.column) for e in failure.value.errors.items] == [(3, "性别")]
+
+
+def test_big_files_are_checked_in_worker_processes_with_the_same_result(county_admin, school, monkeypatch):
+    monkeypatch.setattr(roster_module, "PARALLEL_MIN_ROWS", 1)
+    rows = [roster_row(school.code, n) for n in range(9)]
+    rows.append(roster_row(school.code, 3))  # a duplicate found across chunks
+    rows.append(roster_row(school.code, 12, 性别="女"))
+    name, data = xlsx(rows)
+    with pytest.raises(ImportFailed) as failure:
+        roster_import(data=data, filename=name, actor=county_admin)
+    assert [(e.row, e.column) for e in failure.value.errors.items] == [(11, "身份证号"), (12, "性别")]
+    name, data = xlsx(rows[:9])
+    outcome = roster_import(data=data, filename=name, actor=county_admin)
+    assert outcome.created == 9
+    assert Teacher.objects.get(name=rows[4][0]).id_number_plain == rows[4][1]
