@@ -20,6 +20,8 @@ urlpatterns = [
     path("tenders/", include("guopei.tenders.urls")),
     path("teachers/", include("guopei.teachers.urls")),
     path("credits/", include("guopei.credits.urls")),
+    path("delivery/", include("guopei.delivery.urls")),
+    path("verify/", include("guopei.delivery.public_urls")),
     path("api/", include("guopei.api.urls")),
     path("summary/", include("guopei.summary.urls")),
     path("public/", include("guopei.summary.public_urls")),

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "guopei.plans",
     "guopei.tenders",
     "guopei.teachers",
+    "guopei.delivery",
     "guopei.credits",
     "guopei.api",
     "guopei.summary",
@@ -407,6 +408,26 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]
     "TenderAwardStatusEnum": "guopei.tenders.models.Award.Status",
     "CoursePlanStatusEnum": "guopei.tenders.models.CoursePlan.Status",
 })
+
+# --- Delivery: classes, self-selection, attendance, completion, safety (MGMT-3/5/6, TRAINEE-1/2, COURSE-5) ----
+# The QR code shown in the room changes every N seconds; a scan is good for the current and the previous code,
+# and only from N minutes before a session starts until it ends.
+DELIVERY_QR_ROTATION_SECONDS = int(os.environ.get("DELIVERY_QR_ROTATION_SECONDS", 30))
+DELIVERY_CHECKIN_OPENS_MINUTES = int(os.environ.get("DELIVERY_CHECKIN_OPENS_MINUTES", 30))
+# A check-in later than this many minutes after the start counts as late.
+DELIVERY_LATE_AFTER_MINUTES = int(os.environ.get("DELIVERY_LATE_AFTER_MINUTES", 10))
+# Self-selection (MGMT-3): offerings one teacher may hold (or wait for) at once, and whether a full offering
+# takes a waitlist that is promoted automatically when someone cancels.
+DELIVERY_OFFERING_CAP = int(os.environ.get("DELIVERY_OFFERING_CAP", 2))
+DELIVERY_WAITLIST = env_bool("DELIVERY_WAITLIST", True)
+# Completion (结业考核): attendance (share of the class's hours, in %) and the class's pass mark must both be met.
+DELIVERY_COMPLETION_ATTENDANCE_PERCENT = int(os.environ.get("DELIVERY_COMPLETION_ATTENDANCE_PERCENT", 80))
+# Sessions generated from the course plan's modules: at most this many hours each, two a day.
+DELIVERY_SESSION_MAX_HOURS = int(os.environ.get("DELIVERY_SESSION_MAX_HOURS", 4))
+# The sending unit's results-application assessment (成果应用考核) opens this many days after the class ends.
+DELIVERY_APPLICATION_AFTER_DAYS = int(os.environ.get("DELIVERY_APPLICATION_AFTER_DAYS", 28))
+# Trainees without recorded accident insurance are reminded this many days before the class starts (TRAINEE-2).
+DELIVERY_INSURANCE_REMINDER_DAYS = int(os.environ.get("DELIVERY_INSURANCE_REMINDER_DAYS", 3))
 
 # --- Credit hours and IT 2.0 progress (MGMT-3, PLAN-5) --------------------------------------------------------
 # The continuing-education cycle: CREDIT_CYCLE_HOURS recognised hours in each block of CREDIT_CYCLE_YEARS years
