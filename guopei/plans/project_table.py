@@ -26,7 +26,6 @@ from guopei.core.spreadsheets import RowError
 from guopei.orgs.models import Institution, Region, School
 
 from .models import MAX_HOURS_PER_DAY, Category, Project, ProjectComponent
-from .revisions import target_summary
 from .services import ProjectInput
 
 COMPONENT_COLUMNS = [(f"{label}学时", kind) for kind, label in ProjectComponent.Kind.choices]
@@ -113,11 +112,6 @@ def project_row(project: Project) -> list[Any]:
         project.previous_project_name,
         project.previous_institution.name if project.previous_institution_id else "",
     ]
-
-
-def summary_row(project: Project) -> dict[str, Any]:
-    """What the PDF and the plan page show for one project."""
-    return {"project": project, "target": target_summary(project)}
 
 
 # --- parsing ------------------------------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Browser journey: the province publishes a plan with both sign-offs, and a county administrator sees its share."""
+"""Browser journey: the province publishes a plan with both sign-offs, and a county administrator sees its share.
+
+One test on purpose: it walks the whole journey, and one live-server test per module keeps the database
+restore between transactional tests out of the picture.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def logout(page, live_server):
+def logout(page):
     page.context.clear_cookies()
 
 
@@ -41,14 +45,14 @@ def test_province_publishes_plan_and_county_sees_its_allocation(page, live_serve
     assert "发布前须完成教育厅审核和财政厅会签" in page.content()
 
     # Finance department countersigns.
-    logout(page, live_server)
+    logout(page)
     browser_login(page, live_server, finance_officer.username)
     page.goto(plan_url)
     page.get_by_test_id("plan-sign-finance").click()
     assert "财政厅已会签" in page.content()
 
     # Education department publishes and gives 太原市 40 of the 100 places.
-    logout(page, live_server)
+    logout(page)
     browser_login(page, live_server, province_admin.username)
     page.goto(plan_url)
     page.get_by_test_id("plan-publish").click()
@@ -60,9 +64,14 @@ def test_province_publishes_plan_and_county_sees_its_allocation(page, live_serve
     page.fill("#id_quota", "40")
     page.get_by_role("button", name="保存").click()
     assert "尚未分配 60 人" in page.get_by_test_id("project-quota").inner_text()
+    # The province's dashboard draws its four charts from the database.
+    page.goto(f"{live_server.url}/plans/dashboard/")
+    assert page.get_by_test_id("dash-unallocated").inner_text() == "60"
+    for chart in ("chart-family", "chart-category", "chart-city", "chart-funds"):
+        page.wait_for_selector(f"[data-chart='{chart}'] canvas")
 
     # 太原市 gives 小店区 25.
-    logout(page, live_server)
+    logout(page)
     browser_login(page, live_server, city_admin.username)
     page.goto(f"{live_server.url}/plans/projects/{project.pk}/")
     page.select_option("#id_region", "140105")
@@ -71,7 +80,7 @@ def test_province_publishes_plan_and_county_sees_its_allocation(page, live_serve
     assert page.get_by_test_id("allocation-140105").inner_text() == "25"
 
     # 小店区 sees its share on its dashboard, drawn by ECharts.
-    logout(page, live_server)
+    logout(page)
     browser_login(page, live_server, county_admin.username)
     page.goto(f"{live_server.url}/plans/dashboard/")
     assert page.get_by_test_id("dash-own-total").inner_text() == "25"
@@ -80,16 +89,3 @@ def test_province_publishes_plan_and_county_sees_its_allocation(page, live_serve
     assert page.get_by_test_id("allocation-140105").inner_text() == "25"
     assert page.evaluate("window.__cspViolations") == []
 
-
-def test_province_dashboard_charts_draw(page, live_server, province_admin, finance_officer):
-    from .factories import publish
-
-    plan = make_plan(province_admin)
-    make_project(plan, province_admin, "GP-01")
-    publish(plan, province_admin, finance_officer)
-    page.add_init_script(RECORD_CSP_VIOLATIONS)
-    browser_login(page, live_server, province_admin.username)
-    page.goto(f"{live_server.url}/plans/dashboard/")
-    for chart in ("chart-family", "chart-category", "chart-city", "chart-funds"):
-        page.wait_for_selector(f"[data-chart='{chart}'] canvas")
-    assert page.evaluate("window.__cspViolations") == []
