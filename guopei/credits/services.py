@@ -96,6 +96,7 @@ def hour_record_submit(
     started_on: date | None = None,
     ended_on: date | None = None,
     note: str = "",
+    is_demo: bool = False,
 ) -> HourRecord:
     """A teacher (or their school's administrator) submits hours of other training with evidence, for the
     county's audit (MGMT-3).
@@ -120,7 +121,7 @@ def hour_record_submit(
         title=title.strip(), organiser=organiser.strip(), is_it20=is_it20, started_on=started_on,
         ended_on=ended_on, theory_hours=Decimal(theory_hours).quantize(ONE_PLACE),
         practice_hours=Decimal(practice_hours).quantize(ONE_PLACE), note=note.strip(), submitted_by=actor,
-        submitted_at=timezone.now(),
+        submitted_at=timezone.now(), is_demo=is_demo,
     )
     record.full_clean(exclude=["evidence", "evidence_name", "evidence_type", "evidence_sha256", "submitted_by",
                                "teacher"])
@@ -169,6 +170,7 @@ def class_hours_submit(
     started_on: date | None = None,
     ended_on: date | None = None,
     extra: dict[str, Any] | None = None,
+    is_demo: bool = False,
 ) -> ClassSubmission:
     """Create one record per completed trainee of a class from their attended hours (MGMT-3, PLAN-5).
 
@@ -199,7 +201,7 @@ def class_hours_submit(
                 is_it20=bool(project and project.is_it20), started_on=started_on, ended_on=ended_on,
                 theory_hours=Decimal(row.theory_hours).quantize(ONE_PLACE),
                 practice_hours=Decimal(row.practice_hours).quantize(ONE_PLACE),
-                submitted_by=actor, submitted_at=now,
+                submitted_by=actor, submitted_at=now, is_demo=is_demo,
             )
             record.full_clean(exclude=["teacher", "submitted_by", "project", "institution"])
             record.save()
