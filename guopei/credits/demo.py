@@ -150,8 +150,9 @@ def _xiaodian(users: dict[str, User], staff: User, institution: Institution, cou
     _recognise(auditor, records, counts)
     # The latest class: its hours wait in the county's audit queue.
     waiting = [t for t in primary if _score("py", t.id_hash) < 30][:12]
-    _class(staff, institution, ref="demo:class:GP2020-01-1", title="乡村小学语文骨干教师教学能力提升培训（第1期）" + MARK,
-           year=YEAR, project=projects.get("GP2020-01"), started=date(2020, 9, 14), ended=date(2020, 11, 30),
+    _class(staff, institution, ref="demo:class:GP2020-01-1",
+           title="乡村小学语文骨干教师教学能力提升培训（第1期）" + MARK, year=YEAR, project=projects.get("GP2020-01"),
+           started=date(2020, 9, 14), ended=date(2020, 11, 30),
            rows=[services.AttendedHours(t.pk, D("60") if _score("py-t", t.id_hash) < 85 else D("56"), D("20"))
                  for t in waiting], counts=counts)
     # School-based study at the demo school, submitted by its administrator with certificates.
