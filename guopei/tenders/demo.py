@@ -279,7 +279,7 @@ def modules_for(project: Project) -> list[ModuleData]:
             for (title, topics, outputs), hours in zip(topic_modules, _split(component.hours, len(topic_modules)),
                                                        strict=True):
                 practice = hours // 4
-                methods = ("lecture", "case_study") if practice == 0 else ("lecture", "task_driven")
+                methods: tuple[str, ...] = ("lecture", "case_study") if practice == 0 else ("lecture", "task_driven")
                 modules.append(ModuleData(title=title, component=component.kind, theory_hours=hours - practice,
                                           practice_hours=practice, methods=methods,
                                           topics=tuple(t for t in topics if t in known), expected_outputs=outputs))
@@ -313,7 +313,7 @@ def build(stdout: Any) -> None:
 
     # A completed tender: a consortium with a remote-listed partner for the workshop (TENDER-3, TENDER-4) wins;
     # a bid that keeps the workshop itself is invalid.
-    specs = (
+    specs: tuple[DemoBid, ...] = (
         DemoBid("山西师范大学", "1180000", ("中国教师研修网",), (93, 92)),
         DemoBid("忻州师范学院", "1150000", ("奥鹏教师教育网",), (86, 84)),
         DemoBid("长治学院", "1220000", ("全国中小学教师继续教育网",), (84, 86)),
