@@ -58,6 +58,8 @@ def _certificate(teacher: Teacher, title: str, hours: Decimal, issuer: str) -> C
     image = Image.new("RGB", (900, 600), "#fffaf0")
     draw = ImageDraw.Draw(image)
     draw.rectangle((20, 20, 880, 580), outline="#b22222", width=6)
+    big: Any
+    small: Any
     try:
         big, small = ImageFont.truetype(FONT, 48), ImageFont.truetype(FONT, 28)
     except OSError:
