@@ -140,7 +140,8 @@ def _require_teacher(actor: Any) -> Teacher:
 
 
 def _require_open_class(klass: TrainingClass) -> None:
-    if klass.status == TrainingClass.Status.ENDED:
+    # Read the status from the database: the caller's object may predate the class's end.
+    if TrainingClass.objects.filter(pk=klass.pk, status=TrainingClass.Status.ENDED).exists():
         raise ValidationError(ERR_CLASS_ENDED)
 
 
@@ -1022,10 +1023,7 @@ def completion_assess(*, actor: Any, enrolment: Enrolment, score: Decimal, asses
                       ) -> Enrolment:
     """Pass or fail (结业考核): attendance ≥ the threshold and the score ≥ the class's pass mark. A pass earns the
     certificate; a fail enters the integrity file from the assessment day (MGMT-6)."""
-    klass = enrolment.klass
-    _require_staff(actor, klass)
-    if klass.status != TrainingClass.Status.ENDED:
-        raise ValidationError(ERR_CLASS_NOT_ENDED)
+    _require_staff(actor, enrolment.klass)
     score = Decimal(str(score))
     if not Decimal(0) <= score <= Decimal(100):
         raise ValidationError(ERR_SCORE)
@@ -1033,6 +1031,9 @@ def completion_assess(*, actor: Any, enrolment: Enrolment, score: Decimal, asses
     with transaction.atomic():
         enrolment = Enrolment.objects.select_for_update().select_related(
             "teacher", "klass__project__plan", "klass__institution").get(pk=enrolment.pk)
+        klass = enrolment.klass
+        if klass.status != TrainingClass.Status.ENDED:
+            raise ValidationError(ERR_CLASS_NOT_ENDED)
         if enrolment.status != Enrolment.Status.ENROLLED:
             raise ValidationError(ERR_NOT_ACTIVE)
         if enrolment.result != Enrolment.Result.PENDING:
