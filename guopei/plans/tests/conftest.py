@@ -47,3 +47,24 @@ def yingze(db):
 @pytest.fixture
 def pingcheng(db):
     return Region.objects.get(code="140213")
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Regions and the catalogue for a transactional test.
+
+    They come from data migrations and are normally restored by the serialized rollback; after a Playwright test
+    in the same session the restore is skipped (the main thread gets a fresh connection object without the
+    serialized contents), so reload them when they are missing.
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from guopei.orgs.regions import regions_load
+    from guopei.plans.models import Category
+
+    if not Region.objects.exists():
+        regions_load(region_model=Region)
+    if not Category.objects.exists():
+        import_module("guopei.plans.migrations.0002_seed_catalogue").seed(apps, None)

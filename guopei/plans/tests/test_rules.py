@@ -140,7 +140,7 @@ def test_project_code_unique_in_plan(province_admin):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-def test_two_concurrent_city_allocations_cannot_overbook(province_admin, finance_officer):
+def test_two_concurrent_city_allocations_cannot_overbook(reference_data, province_admin, finance_officer):
     """select_for_update on the project row: of two 60-trainee shares of a 100 quota only one succeeds."""
     plan = make_plan(province_admin)
     project = make_project(plan, province_admin)
