@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from guopei.api.base import HasRole, ScopedGenericViewSet, ScopedReadOnlyViewSet
+from guopei.delivery.models import TrainingClass
 from guopei.orgs.models import Membership, School
 from guopei.orgs.scoping import region_q, school_ids_of
 from guopei.plans.models import ProjectCounty
@@ -32,6 +33,7 @@ from .models import HourRecord
 from .selectors import (
     audit_queue_for_user,
     current_year,
+    ended_classes_for_user,
     hour_records_for_user,
     own_teacher,
     totals_teachers_for_user,
@@ -40,6 +42,8 @@ from .selectors import (
 from .serializers import (
     BulkApproveSerializer,
     BulkResultSerializer,
+    ClassHoursSerializer,
+    ClassSubmitResultSerializer,
     HourRecordSerializer,
     HourRecordSubmitSerializer,
     IT20CountySerializer,
@@ -201,8 +205,27 @@ class IT20SchoolViewSet(ScopedReadOnlyViewSet):
                 .order_by("region_code", "name"))
 
 
+class ClassHoursViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """The institution's ended classes; `submit-hours` submits a class's hours from attendance (MGMT-3)."""
+
+    serializer_class = ClassHoursSerializer
+    permission_classes = [HasRole(Role.INSTITUTION_STAFF)]
+
+    def scoped_queryset(self, user: Any) -> QuerySet[TrainingClass]:
+        return ended_classes_for_user(user)
+
+    @extend_schema(request=None, responses={200: ClassSubmitResultSerializer})
+    @action(detail=True, methods=["post"], url_path="submit-hours")
+    def submit_hours(self, request: Request, pk: Any = None) -> Response:
+        """One record per trainee who passed, theory and practice hours from the sessions attended."""
+        result = _call(services.hours_submit_for_class, training_class=self.get_object(), actor=request.user)
+        return Response({"created": len(result.created), "skipped": result.skipped,
+                         "records": [r.pk for r in result.created]})
+
+
 def router_register(router: BaseRouter) -> None:
     router.register("credits/records", HourRecordViewSet, basename="credits-record")
     router.register("credits/teacher-totals", TeacherTotalsViewSet, basename="credits-teacher-totals")
     router.register("credits/it20-counties", IT20CountyViewSet, basename="credits-it20-county")
     router.register("credits/it20-schools", IT20SchoolViewSet, basename="credits-it20-school")
+    router.register("credits/classes", ClassHoursViewSet, basename="credits-class")

@@ -1,5 +1,7 @@
 """Credit hours and IT 2.0 progress in the demo world (示例), built through the real services.
 
+- The delivery demo's ended classes: their institutions submit the hours of the trainees who passed, from
+  attendance; 小店区 recognises those of the earlier classes, the latest class's wait in its queue.
 - 小店区 (the `xiaodian_admin` account's county): class hours of 2020 programme classes submitted by the
   institution (`jigou_staff`), most recognised, the latest class still waiting in the county's audit queue;
   school-based study the demo school's administrator submitted with a generated certificate as evidence, some
@@ -27,6 +29,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from guopei.delivery.models import Enrolment, TrainingClass
 from guopei.orgs.models import Institution, Membership, Region, School, User
 from guopei.plans.models import Project, ProjectCounty
 from guopei.teachers.models import Teacher
@@ -224,6 +227,31 @@ def _it20(staff: User, institution: Institution, password: str, counts: Counts) 
         _recognise(auditor, [r for r in records if _score("it20-audit", r.teacher_id) >= 8], counts)
 
 
+def _delivered_classes(users: dict[str, User], counts: Counts) -> None:
+    """Ended demo classes of the delivery demo: their institution submits the hours of trainees who passed;
+    小店区's administrator recognises the 小店区 ones that are from classes ended before the latest one."""
+    classes = list(TrainingClass.objects.filter(is_demo=True, status=TrainingClass.Status.ENDED)
+                   .select_related("institution").order_by("end_date", "pk"))
+    for klass in classes:
+        staff = (User.objects.filter(memberships__role=Role.INSTITUTION_STAFF, memberships__is_active=True,
+                                     memberships__institution=klass.institution).order_by("pk").first())
+        if staff is None:
+            continue
+        ref = services.class_source_ref(klass)
+        passed = set(Enrolment.objects.filter(klass=klass, status=Enrolment.Status.ENROLLED,
+                                              result=Enrolment.Result.PASSED).values_list("teacher_id", flat=True))
+        done = set(HourRecord.objects.filter(source_ref=ref).exclude(status=Status.REJECTED)
+                   .values_list("teacher_id", flat=True))
+        if not passed - done:
+            continue
+        result = services.hours_submit_for_class(training_class=klass, actor=staff)
+        counts.created += len(result.created)
+    if classes and "xiaodian_admin" in users:
+        older = [services.class_source_ref(k) for k in classes[:-1]]
+        _recognise(users["xiaodian_admin"], list(HourRecord.objects.filter(source_ref__in=older, region_code="140105",
+                                                                          status=Status.SUBMITTED)), counts)
+
+
 @transaction.atomic
 def build(stdout: Any) -> None:
     """Create whatever of the credits demo is missing; print one line saying what there is."""
@@ -240,6 +268,7 @@ def build(stdout: Any) -> None:
         stdout.write("学时学分示例：未找到示例培训机构或机构账号，未生成学时示例数据。")
         return
     counts = Counts()
+    _delivered_classes(users, counts)
     _xiaodian(users, staff, institution, counts)
     _it20(staff, institution, DEMO_PASSWORD, counts)
     demo = HourRecord.objects.filter(is_demo=True)

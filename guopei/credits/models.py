@@ -67,7 +67,9 @@ class HourRecord(TimeStampedModel):
                                 on_delete=models.PROTECT, related_name="hour_records")
     institution = models.ForeignKey("orgs.Institution", verbose_name="承训机构", null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="hour_records")
-    # Where the hours came from when it is not a class of the platform (e.g. "校本研修 2020 春季").
+    training_class = models.ForeignKey("delivery.TrainingClass", verbose_name="班次", null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="hour_records")
+    # The class ("class:<id>") or other source the hours came from; one live record per trainee and source.
     source_ref = models.CharField("来源编号", max_length=60, blank=True)
     is_it20 = models.BooleanField("信息技术2.0研修", default=False)
     started_on = models.DateField("开始日期", null=True, blank=True)

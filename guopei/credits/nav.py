@@ -6,7 +6,7 @@ from guopei.core.registry import NavItem
 
 from .templatetags.credits_tags import tabs_for
 
-ORDER = {"my": 40, "queue": 41, "records": 42, "totals": 43, "it20": 44}
+ORDER = {"my": 40, "classes": 41, "queue": 41, "records": 42, "totals": 43, "it20": 44}
 
 
 def nav_items(user: Any) -> list[NavItem]:

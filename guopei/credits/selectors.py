@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from guopei.delivery.models import Enrolment, TrainingClass
+from guopei.delivery.selectors import managed_classes_for_user
 from guopei.orgs.models import Membership
 from guopei.orgs.scoping import admin_region_codes, institution_ids_of, region_q, school_ids_of
 from guopei.teachers.models import Teacher
@@ -88,6 +90,27 @@ def own_teacher(user: Any) -> Teacher | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return Teacher.objects.filter(user=user).select_related("school").first()
+
+
+# --- Classes whose hours an institution submits ---------------------------------------------------------------
+def ended_classes_for_user(user: Any) -> QuerySet[TrainingClass]:
+    """The user's institution's ended classes, with trainees who passed and records submitted (MGMT-3)."""
+    if not getattr(user, "is_authenticated", False):
+        return TrainingClass.objects.none()
+    live = ~Q(hour_records__status=Status.REJECTED)
+    return (managed_classes_for_user(user).filter(status=TrainingClass.Status.ENDED)
+            .select_related("project", "project__plan", "institution")
+            .annotate(passed=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED,
+                                                          enrolments__result=Enrolment.Result.PASSED),
+                                   distinct=True),
+                      submitted=Count("hour_records", filter=live & Q(hour_records__isnull=False), distinct=True),
+                      recognised=Count("hour_records", filter=Q(hour_records__status=Status.RECOGNISED),
+                                       distinct=True))
+            .order_by("-end_date", "-id"))
+
+
+def access_ended_class_for_user(user: Any, pk: Any) -> TrainingClass:
+    return _get_or_404(ended_classes_for_user(user), pk)
 
 
 # --- Totals -----------------------------------------------------------------------------------------------------

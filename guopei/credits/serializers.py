@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from guopei.delivery.models import TrainingClass
 from guopei.orgs.models import School
 from guopei.plans.models import ProjectCounty
 from guopei.teachers.models import Teacher
@@ -113,3 +114,25 @@ class IT20CountySerializer(_ProgressFields, serializers.ModelSerializer):
         model = ProjectCounty
         fields = ["year", "region_code", "name", "teachers", "complete", "share"]
         read_only_fields = fields
+
+
+class ClassHoursSerializer(serializers.ModelSerializer):
+    """An ended class of the user's institution with trainees who passed and hour records submitted."""
+
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    is_it20 = serializers.BooleanField(source="project.is_it20", read_only=True)
+    passed = serializers.IntegerField(read_only=True)
+    submitted = serializers.IntegerField(read_only=True)
+    recognised = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = TrainingClass
+        fields = ["id", "name", "project", "project_name", "is_it20", "start_date", "end_date", "passed",
+                  "submitted", "recognised"]
+        read_only_fields = fields
+
+
+class ClassSubmitResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    records = serializers.ListField(child=serializers.IntegerField())

@@ -25,6 +25,8 @@ from django.utils import timezone
 
 from guopei.core.audit import audit_record
 from guopei.core.uploads import DOCX, JPEG, PDF, PNG, CheckedUpload, UploadError, check_upload, stored_name
+from guopei.delivery.models import TrainingClass
+from guopei.delivery.selectors import attended_hours, completed_enrolments
 from guopei.orgs.models import Institution, Membership
 from guopei.orgs.scoping import admin_region_codes, institution_ids_of, school_ids_of
 from guopei.plans.models import Project
@@ -51,6 +53,7 @@ ERR_BULK_EMPTY = "请至少选择一条待审核的记录。"
 ERR_BULK_TOO_MANY = "一次最多批量认定 {limit} 条记录，请分批操作。"
 ERR_NOT_INSTITUTION = "只有承训机构人员可以报送本机构班次的学时。"
 ERR_NOTHING_ATTENDED = "该班次没有可报送的学时（没有结业学员或考勤中没有出勤学时）。"
+ERR_CLASS_NOT_ENDED = "班次结班后才能报送学时。"
 
 
 def _is_auditor(actor: Any, region_code: str) -> bool:
@@ -170,6 +173,7 @@ def class_hours_submit(
     started_on: date | None = None,
     ended_on: date | None = None,
     extra: dict[str, Any] | None = None,
+    training_class: TrainingClass | None = None,
     is_demo: bool = False,
 ) -> ClassSubmission:
     """Create one record per completed trainee of a class from their attended hours (MGMT-3, PLAN-5).
@@ -197,13 +201,13 @@ def class_hours_submit(
             record = HourRecord(
                 teacher=teacher, region_code=teacher.region_code, year=year, kind=Kind.NATIONAL,
                 origin=HourRecord.Origin.INSTITUTION, title=title[:200], organiser=institution.name[:100],
-                project=project, institution=institution, source_ref=source_ref,
+                project=project, institution=institution, source_ref=source_ref, training_class=training_class,
                 is_it20=bool(project and project.is_it20), started_on=started_on, ended_on=ended_on,
                 theory_hours=Decimal(row.theory_hours).quantize(ONE_PLACE),
                 practice_hours=Decimal(row.practice_hours).quantize(ONE_PLACE),
                 submitted_by=actor, submitted_at=now, is_demo=is_demo,
             )
-            record.full_clean(exclude=["teacher", "submitted_by", "project", "institution"])
+            record.full_clean(exclude=["teacher", "submitted_by", "project", "institution", "training_class"])
             record.save()
             audit_record(actor=actor, action="credits.hour_record_submit", obj=record,
                          detail={"teacher_id": teacher.pk, "source": source_ref, "kind": record.kind,
@@ -215,6 +219,38 @@ def class_hours_submit(
                      detail={"source": source_ref, "created": len(created), "skipped": len(wanted) - len(created),
                              **(extra or {})})
     return ClassSubmission(created=created, skipped=len(wanted) - len(created))
+
+
+def class_source_ref(training_class: TrainingClass) -> str:
+    return f"class:{training_class.pk}"
+
+
+def hours_submit_for_class(*, training_class: TrainingClass, actor: Any) -> ClassSubmission:
+    """The institution submits a completed class's hours: one record per trainee who passed the completion
+    assessment, theory and practice hours from the sessions they attended (present or late), never from a
+    paper form (MGMT-3). Records of an IT 2.0 project count towards IT 2.0 progress (PLAN-5).
+
+    Refused before the class has ended, or when nobody has passed yet. Safe to repeat: trainees assessed later
+    are added, those already submitted are skipped.
+    """
+    if training_class.status != TrainingClass.Status.ENDED:
+        raise ValidationError(ERR_CLASS_NOT_ENDED, code="class_not_ended")
+    klass = TrainingClass.objects.select_related("project__plan", "institution").get(pk=training_class.pk)
+    passed = list(completed_enrolments(institution_id=klass.institution_id).filter(klass=klass)
+                  .values_list("teacher_id", flat=True))
+    if not passed:
+        raise ValidationError(ERR_NOTHING_ATTENDED, code="nothing_attended")
+    hours: Any = attended_hours(teacher_ids=passed)
+    rows = [AttendedHours(teacher_id=row["teacher_id"], theory_hours=Decimal(row["theory_hours"] or 0),
+                          practice_hours=Decimal(row["practice_hours"] or 0))
+            for row in hours.filter(class_id=klass.pk)]
+    project = klass.project
+    return class_hours_submit(
+        actor=actor, institution=klass.institution, source_ref=class_source_ref(klass),
+        title=f"{project.name}（{klass.name}）" if klass.name not in project.name else klass.name,
+        year=project.plan.year, project=project, rows=rows, started_on=klass.start_date, ended_on=klass.end_date,
+        extra={"class_id": klass.pk, "passed": len(passed)}, training_class=klass,
+    )
 
 
 def _decide(record: HourRecord, *, actor: Any, now: Any) -> HourRecord:
@@ -232,7 +268,8 @@ def _approve_locked(record: HourRecord, *, actor: Any, now: Any) -> HourRecord:
     record.status = Status.RECOGNISED
     record.credits = credits_for(record.total_hours)
     record.reject_reason = ""
-    record.full_clean(exclude=["teacher", "submitted_by", "decided_by", "project", "institution", "evidence"])
+    record.full_clean(exclude=["teacher", "submitted_by", "decided_by", "project", "institution", "evidence",
+                               "training_class"])
     record.save(update_fields=["status", "credits", "decided_by", "decided_at", "reject_reason", "updated_at"])
     audit_record(actor=actor, action="credits.hour_record_approve", obj=record,
                  detail={"teacher_id": record.teacher_id, "hours": str(record.total_hours),

@@ -33,10 +33,12 @@ from .forms import HourRecordForm, RecordFilterForm, RejectForm, SchoolHourRecor
 from .models import HourRecord
 from .requirements import annual_hours_required, cycle_for, it20_min_hours, it20_min_practice_hours
 from .selectors import (
+    access_ended_class_for_user,
     access_hour_record_for_user,
     access_queued_record_for_user,
     audit_queue_for_user,
     current_year,
+    ended_classes_for_user,
     hour_records_for_user,
     own_teacher,
     totals_teachers_for_user,
@@ -97,6 +99,8 @@ def index(request: HttpRequest) -> HttpResponse:
     user = request.user
     if has_role(user, COUNTY):
         return redirect("credits:audit_queue")
+    if has_role(user, Role.INSTITUTION_STAFF):
+        return redirect("credits:class_list")
     if has_role(user, *RECORD_ROLES):
         return redirect("credits:record_list")
     return redirect("credits:my_transcript")
@@ -294,6 +298,30 @@ def audit_bulk_approve(request: HttpRequest) -> HttpResponse:
         note = f"，{result.skipped}条已被他人审核" if result.skipped else ""
         messages.success(request, f"已批量认定{len(result.approved)}条学时记录{note}。")
     return redirect(_next(request, reverse("credits:audit_queue")))
+
+
+# --- Classes: the institution submits hours from attendance ---------------------------------------------------
+@role_required(Role.INSTITUTION_STAFF)
+def class_list(request: HttpRequest) -> HttpResponse:
+    """The institution's ended classes: trainees who passed, hours submitted and recognised (MGMT-3)."""
+    return render(request, "credits/class_list.html", {"page": _page(request, ended_classes_for_user(request.user))})
+
+
+@require_POST
+@role_required(Role.INSTITUTION_STAFF)
+def class_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Submit a class's hours for the county's audit: one record per trainee who passed, from attendance."""
+    klass = access_ended_class_for_user(request.user, pk)
+    try:
+        result = services.hours_submit_for_class(training_class=klass, actor=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+    except PermissionDenied:
+        raise Http404 from None
+    else:
+        skipped = f"，{result.skipped}人此前已报送" if result.skipped else ""
+        messages.success(request, f"已报送“{klass.name}”{len(result.created)}名学员的学时{skipped}，等待各县审核。")
+    return redirect("credits:class_list")
 
 
 # --- Totals and transcripts of teachers -------------------------------------------------------------------------

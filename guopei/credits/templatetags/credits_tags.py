@@ -22,6 +22,8 @@ def tabs_for(user: Any) -> list[tuple[str, str, str]]:
     tabs: list[tuple[str, str, str]] = []
     if has_role(user, Role.TEACHER):
         tabs.append(("my", "我的学分档案", reverse("credits:my_transcript")))
+    if has_role(user, Role.INSTITUTION_STAFF):
+        tabs.append(("classes", "班次学时报送", reverse("credits:class_list")))
     if has_role(user, Role.COUNTY_ADMIN):
         tabs.append(("queue", "学时审核", reverse("credits:audit_queue")))
     if has_role(user, *TEACHER_ADMIN_ROLES, Role.SCHOOL_ADMIN, Role.INSTITUTION_STAFF):
