@@ -175,7 +175,7 @@ def bids_of_institutions(user: Any) -> QuerySet[Bid]:
     """The user's institution's own bids (the 我的投标 list)."""
     own = institution_ids_of(user)
     return (Bid.objects.filter(Q(lead_id__in=own) | Q(members__institution_id__in=own)).distinct()
-            .select_related("tender__project", "tender__county", "lead"))
+            .select_related("tender__project", "tender__county__parent", "lead"))
 
 
 # --- panels -------------------------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def assignments_for_user(user: Any) -> QuerySet[ExpertAssignment]:
     """Panel seats: all for the province; an expert's own."""
     if not _authenticated(user):
         return ExpertAssignment.objects.none()
-    qs = ExpertAssignment.objects.select_related("tender__project", "tender__county", "expert")
+    qs = ExpertAssignment.objects.select_related("tender__project", "tender__county__parent", "expert")
     if is_province(user):
         return qs
     if is_expert(user):
