@@ -15,21 +15,49 @@ from guopei.orgs.tests.factories import InstitutionFactory, SchoolFactory, make_
 Role = Membership.Role
 
 
-def pytest_collection_modifyitems(items):
-    """Give every transactional test (and every live-server test) a serialized rollback.
+def _reload_reference_data() -> None:
+    """Re-run every data migration of the platform's apps, in migration order, on a flushed database.
 
-    Reference data (regions, the programme catalogue, topic tags) comes from data migrations; the flush after a
-    transactional test would otherwise leave the next transactional test without it.
+    Reference data (regions, the programme catalogue, topic tags) comes from data migrations. The flush after a
+    transactional or live-server test empties every table, so the next such test starts from nothing; replaying
+    the data migrations gives it the state `migrate` left.
     """
-    for item in items:
-        marker = item.get_closest_marker("django_db")
-        transactional = (marker is not None and marker.kwargs.get("transaction")) or "live_server" in getattr(
-            item, "fixturenames", ()
-        ) or "transactional_db" in getattr(item, "fixturenames", ())
-        if transactional and not (marker is not None and marker.kwargs.get("serialized_rollback")):
-            kwargs = dict(marker.kwargs) if marker is not None else {}
-            kwargs.update(transaction=True, serialized_rollback=True)
-            item.add_marker(pytest.mark.django_db(**kwargs))
+    from django.apps import apps as global_apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations.special import RunPython
+
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    plan = [key for key in loader.graph.leaf_nodes() if key[0] in {c.label for c in global_apps.get_app_configs()}]
+    ordered = []
+    for leaf in plan:
+        for key in loader.graph.forwards_plan(leaf):
+            if key not in ordered:
+                ordered.append(key)
+    platform_apps = {c.label for c in global_apps.get_app_configs() if c.name.startswith("guopei.")}
+    with connection.schema_editor(atomic=True) as editor:
+        for key in ordered:
+            if key[0] not in platform_apps:
+                continue
+            for operation in loader.graph.nodes[key].operations:
+                if isinstance(operation, RunPython):
+                    operation.code(global_apps, editor)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Give every transactional test the reference data that data migrations load."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        from guopei.orgs.models import Region
+
+        if not Region.objects.exists():
+            _reload_reference_data()
+    yield
 
 
 @pytest.fixture
