@@ -4,8 +4,9 @@
   lowest / price × 100. Experts never need to see prices.
 * Technical proposal and team are each the average of the experts' independent scores (0-100).
 * Past performance is read from the evaluation app (MGMT-7) when it is installed and has a result:
-  `guopei.evaluation.selectors.institution_past_performance(institution, year)` → a 0-100 score or None, for the
-  year before the tender's. If any valid bidder's lead has no result (or the app is not installed), the
+  `guopei.evaluation.selectors.institution_past_performance(institution, year)` → a 0-100 score or None, given
+  the tender's year (the evaluation app answers with the most recent evaluated year before it). If any valid
+  bidder's lead has no result (or the app is not installed), the
   criterion is dropped for every bid of the tender and its weight is redistributed over the other criteria in
   proportion to their weights, so all bids are compared on the same basis.
 * Total = Σ weight × score / Σ weights used. Ties go to the lower price, then to the earlier bid.
@@ -27,7 +28,8 @@ HUNDRED = Decimal(100)
 
 
 def past_performance(institution: Any, year: int) -> Decimal | None:
-    """The institution's performance score (0-100) for `year` from the evaluation app, or None when unknown."""
+    """The institution's past performance (0-100) known when tendering in `year`, from the evaluation app (its
+    most recent evaluated year before `year`), or None when there is none or the app is not installed."""
     if not apps.is_installed("guopei.evaluation"):
         return None
     try:
@@ -76,7 +78,7 @@ def rank_bids(tender: Any, bids: list[Any], scores: Iterable[Any]) -> tuple[list
         technical[score.bid_id].append(Decimal(score.technical))
         team[score.bid_id].append(Decimal(score.team))
     lowest = min(Decimal(b.price) for b in bids)
-    year = tender.plan.year - 1
+    year = tender.plan.year
     past = {b.pk: past_performance(b.lead, year) for b in bids}
     use_past = tender.weight_past > 0 and all(v is not None for v in past.values())
     weights = tender.weights

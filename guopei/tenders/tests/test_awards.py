@@ -336,8 +336,16 @@ def test_tender6_candidate_must_meet_the_lot_requirements(lot, province_admin, i
     services.candidate_add(selection=selection, actor=province_admin, institution=remote)
 
 
-def test_past_performance_is_none_without_an_evaluation_app(institution):
-    assert scoring.past_performance(institution, 2019) is None
+def test_past_performance_is_none_without_an_evaluation_result(institution):
+    assert scoring.past_performance(institution, 2020) is None
+
+
+def test_past_performance_is_asked_for_the_tenders_year(three_bids, monkeypatch):
+    tender, bids = three_bids
+    asked = []
+    monkeypatch.setattr(scoring, "past_performance", lambda institution, year: asked.append(year))
+    scoring.rank_bids(tender, bids, [])
+    assert set(asked) == {tender.plan.year}
 
 
 def test_past_performance_counts_when_the_evaluation_app_reports(three_bids, province_admin, experts, monkeypatch):
