@@ -371,3 +371,25 @@ def test_school_record_create_three_personas(client, school_admin, teacher, othe
     assert refused.status_code == 200 and refused.context["form"].errors["teacher"]
     assert HourRecord.objects.count() == 1
     assert get(client, county_admin, url).status_code == 403
+
+
+def test_index_sends_each_role_to_its_work(client, teacher_user, county_admin, institution_staff, school_admin,
+                                           expert_user):
+    url = reverse("credits:index")
+    assert get(client, teacher_user, url)["Location"] == reverse("credits:my_transcript")
+    assert get(client, county_admin, url)["Location"] == reverse("credits:audit_queue")
+    assert get(client, institution_staff, url)["Location"] == reverse("credits:class_list")
+    assert get(client, school_admin, url)["Location"] == reverse("credits:record_list")
+    assert get(client, expert_user, url).status_code == 403
+
+
+def test_it20_school_page_uses_a_fixed_number_of_queries(client, it20_world, school, county_admin,
+                                                         django_assert_max_num_queries):
+    client.force_login(county_admin)
+    url = reverse("credits:it20_school", args=[school.pk])
+    client.get(url)
+    for _ in range(60):
+        TeacherFactory(school=school)
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    assert len(response.context["page"]) == 50 and response.context["progress"].teachers == 62
