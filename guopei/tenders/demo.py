@@ -164,8 +164,8 @@ class Demo:
     def upload(self, title: str) -> services.Upload:
         return services.Upload(file=io.BytesIO(self.pdf(title)), name=f"{title}.pdf")
 
-    def protocol(self, tender: Tender, kind: str, title: str) -> None:
-        services.tender_document_add(tender=tender, actor=self.admin, kind=kind, title=title,
+    def protocol(self, tender: Tender, kind: str, title: str, at: datetime | None = None) -> None:
+        services.tender_document_add(tender=tender, actor=self.admin, kind=kind, title=title, now=at,
                                      upload=io.BytesIO(self.pdf(title)), filename=f"{title}.pdf")
 
     # --- steps --------------------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ class Demo:
         self.created["tenders"] += 1
         if publish:
             services.tender_publish(tender=tender, actor=self.admin, now=published)
-            self.protocol(tender, "notice", "招标公告及招标文件")
+            self.protocol(tender, "notice", "招标公告及招标文件", published)
         return tender
 
     def bid(self, tender: Tender, spec: DemoBid, now: datetime = BIDDING) -> Any:
@@ -215,7 +215,7 @@ class Demo:
         tender.refresh_from_db()
         if tender.status == Tender.Status.FAILED:
             return
-        self.protocol(tender, "opening", "开标记录")
+        self.protocol(tender, "opening", "开标记录", OPENING)
         seats = [services.expert_assign(tender=tender, actor=self.admin, expert=e) for e in self.panel()]
         services.tender_start_evaluation(tender=tender, actor=self.admin, now=EVALUATION)
         marks = {s.lead: s.scores for s in specs}
@@ -236,8 +236,8 @@ class Demo:
 
     def award_and_sign(self, tender: Tender, *, sign: bool = True) -> Award:
         award = services.award_make(tender=tender, actor=self.admin, now=AWARDING)
-        self.protocol(tender, "evaluation", "评标报告")
-        self.protocol(tender, "award", "中标结果公示")
+        self.protocol(tender, "evaluation", "评标报告", AWARDING)
+        self.protocol(tender, "award", "中标结果公示", AWARDING)
         self.created["awards"] += 1
         if sign:
             services.contract_sign(award=award, actor=self.admin, now=SIGNING)
@@ -337,7 +337,7 @@ def build(stdout: Any) -> None:
         demo.evaluate(tender, specs)
         tender.refresh_from_db()
         if tender.status == Tender.Status.FAILED:
-            demo.protocol(tender, "failure", "流标公告")
+            demo.protocol(tender, "failure", "流标公告", OPENING)
             selection = services.selection_start(tender=tender, actor=admin, is_demo=True, now=_at(8, 2))
             for name, note in (("山西大同大学", "地处晋北片区，承担过大同、朔州乡村教师培训"),
                                ("忻州师范学院", "具备乡村教师培训经验"), ("晋中学院", "教师教育专业齐全")):
@@ -356,7 +356,7 @@ def build(stdout: Any) -> None:
                 services.scores_submit(assignment=seat, actor=user, now=_at(8, 7))
             award = services.selection_confirm(selection=selection, actor=admin, amount="1250000",
                                                now=_at(8, 8))
-            demo.protocol(tender, "selection", "专家遴选报告")
+            demo.protocol(tender, "selection", "专家遴选报告", _at(8, 8))
             services.contract_sign(award=award, actor=admin, now=_at(8, 12))
             demo.created["awards"] += 1
             demo.course_plan(award)
@@ -423,7 +423,7 @@ def build(stdout: Any) -> None:
         for spec in (DemoBid("山西大同大学", "352000"), DemoBid("吕梁学院", "348000"), DemoBid("运城学院", "356000")):
             demo.bid(tender, spec)
         services.tender_close(tender=tender, actor=admin, now=OPENING)
-        demo.protocol(tender, "opening", "开标记录")
+        demo.protocol(tender, "opening", "开标记录", OPENING)
 
     # In the standstill: awarded, the contract waits for the province to sign it.
     specs = (
@@ -449,7 +449,7 @@ def build(stdout: Any) -> None:
     if tender := demo.tender(projects["GP2020-11"], "SXZB-2020-11"):
         services.tender_cancel(tender=tender, actor=admin, reason="funds", now=_at(7, 22),
                                note="项目经费按财政厅意见调整，调整后重新招标（示例）")
-        demo.protocol(tender, "cancellation", "终止公告")
+        demo.protocol(tender, "cancellation", "终止公告", _at(7, 22))
 
     counts = {s: Tender.objects.filter(is_demo=True, status=s).count() for s in Tender.Status.values}
     stdout.write(

@@ -144,14 +144,15 @@ class ConfirmForm(StyledForm):
 
 class DeclareForm(StyledForm):
     no_conflict = forms.TypedChoiceField(
-        label="利益冲突声明", coerce=lambda v: v == "yes", widget=forms.RadioSelect,
+        label="利益冲突声明", coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         choices=[("yes", "本人与各投标（候选）机构均无利害关系"), ("no", "本人与其中的机构存在关联，申请回避")])
     reason = forms.CharField(label="关联说明（申请回避时填写）", max_length=300, required=False)
 
 
 class ReviewForm(StyledForm):
     decision = forms.ChoiceField(label="审核结果", choices=[("approve", "通过"), ("return", "退回修改")],
-                                 widget=forms.RadioSelect)
+                                 widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     comment = forms.CharField(label="审核意见", max_length=1000, required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
 

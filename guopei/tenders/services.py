@@ -463,7 +463,7 @@ def tender_cancel(*, tender: Tender, actor: Any, reason: str, note: str = "", no
 
 
 def tender_document_add(*, tender: Tender, actor: Any, kind: str, title: str, upload: IO[bytes],
-                        filename: str) -> TenderDocument:
+                        filename: str, now: datetime | None = None) -> TenderDocument:
     """Attach a protocol document (PDF or Word, checked by content) to a tender step."""
     _require_province_admin(actor)
     if kind not in TenderDocument.Kind.values:
@@ -474,7 +474,8 @@ def tender_document_add(*, tender: Tender, actor: Any, kind: str, title: str, up
             tender = _lock_tender(tender)
             document = TenderDocument(tender=tender, kind=kind, title=title.strip() or checked.display_name,
                                       original_name=checked.display_name, content_type=checked.file_type.mime,
-                                      size=checked.size, sha256=checked.sha256, uploaded_by=actor)
+                                      size=checked.size, sha256=checked.sha256, uploaded_by=actor,
+                                      created_at=_now(now))
             document.file.name = name
             _full_clean(document)
             document.save()
