@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "guopei.delivery",
     "guopei.credits",
     "guopei.api",
+    "guopei.evaluation",
     "guopei.summary",
 ]
 
@@ -450,4 +451,21 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]
     "CreditsHourRecordKindEnum": "guopei.credits.models.HourRecord.Kind",
     "CreditsHourRecordStatusEnum": "guopei.credits.models.HourRecord.Status",
     "CreditsHourRecordOriginEnum": "guopei.credits.models.HourRecord.Origin",
+})
+
+# --- Performance evaluation and bulletins (MGMT-7) ------------------------------------------------------------
+# A class's survey results are shown only after the class has ended and at least this many trainees answered.
+SURVEY_MIN_ANSWERS = int(os.environ.get("SURVEY_MIN_ANSWERS", 5))
+# Photos an expert takes on a field visit: largest file accepted, and most photos per visit.
+EVALUATION_PHOTO_MAX_BYTES = int(os.environ.get("EVALUATION_PHOTO_MAX_MB", 10)) * 1024 * 1024
+EVALUATION_MAX_PHOTOS_PER_VISIT = int(os.environ.get("EVALUATION_MAX_PHOTOS_PER_VISIT", 12))
+# Largest third-party score file accepted (XLSX or CSV).
+EVALUATION_IMPORT_MAX_BYTES = int(os.environ.get("EVALUATION_IMPORT_MAX_MB", 10)) * 1024 * 1024
+# The issuer printed at the foot of a bulletin.
+BULLETIN_ISSUER = os.environ.get("BULLETIN_ISSUER", "山西省教育厅")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]
+    "EvaluationQuestionKindEnum": "guopei.evaluation.models.Question.Kind",
+    "EvaluationVisitStateEnum": "guopei.evaluation.models.FieldVisit.State",
+    "EvaluationBulletinStatusEnum": "guopei.evaluation.models.Bulletin.Status",
+    "EvaluationForumRatingEnum": "guopei.evaluation.models.Forum.Rating",
 })
