@@ -23,6 +23,7 @@ urlpatterns = [
     path("delivery/", include("guopei.delivery.urls")),
     path("verify/", include("guopei.delivery.public_urls")),
     path("api/", include("guopei.api.urls")),
+    path("evaluation/", include("guopei.evaluation.urls")),
     path("summary/", include("guopei.summary.urls")),
     path("public/", include("guopei.summary.public_urls")),
     path("", include("guopei.core.urls")),
