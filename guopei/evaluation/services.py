@@ -9,6 +9,7 @@ account, the IP address or anything about the token, so the audit trail holds no
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -414,7 +415,7 @@ def _editable_visit(visit: FieldVisit, actor: Any) -> FieldVisit:
 
 
 def visit_save(*, visit: FieldVisit, actor: Any, visited_on: date | None, notes: str,
-               scores: dict[int, Decimal | None]) -> FieldVisit:
+               scores: Mapping[int, Decimal | None]) -> FieldVisit:
     """Save the expert's scores and notes (a draft until submitted); refused once the visit is submitted."""
     with transaction.atomic():
         visit = _editable_visit(visit, actor)
