@@ -32,6 +32,7 @@ from .selectors import (
     third_party_scores_for_user,
     visits_for_user,
     weighted_years,
+    with_survey_counts,
 )
 from .serializers import (
     BulletinSerializer,
@@ -39,6 +40,7 @@ from .serializers import (
     PerformanceRowSerializer,
     QuestionnaireSerializer,
     SurveyAnswerSerializer,
+    SurveyDetailSerializer,
     SurveySerializer,
     ThirdPartyScoreSerializer,
     VisitSerializer,
@@ -67,8 +69,11 @@ class SurveyViewSet(ScopedReadOnlyViewSet):
     permission_classes = [Viewers]
     filterset_fields = ["year", "institution"]
 
+    def get_serializer_class(self) -> Any:
+        return SurveyDetailSerializer if self.action == "retrieve" else SurveySerializer
+
     def scoped_queryset(self, user: Any) -> QuerySet[Survey]:
-        return surveys_for_user(user)
+        return with_survey_counts(surveys_for_user(user))
 
 
 class VisitViewSet(ScopedReadOnlyViewSet):

@@ -116,6 +116,22 @@ def surveys_for_user(user: Any) -> QuerySet[Survey]:
     return qs.filter(q)
 
 
+def with_survey_counts(qs: QuerySet[Survey]) -> QuerySet[Survey]:
+    """Annotate tokens issued (`n_tokens`), used (`n_used`) and responses (`n_responses`), in the same query."""
+    from django.db.models import IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from .models import Response
+
+    def count(model: Any, **filters: Any) -> Coalesce:
+        sub = (model.objects.filter(survey=OuterRef("pk"), **filters).order_by().values("survey")
+               .annotate(n=Count("pk")).values("n"))
+        return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
+
+    return qs.annotate(n_tokens=count(SurveyToken), n_used=count(SurveyToken, used_on__isnull=False),
+                       n_responses=count(Response))
+
+
 def access_survey_for_user(user: Any, pk: Any) -> Survey:
     return _access(user, surveys_for_user(user), pk)
 

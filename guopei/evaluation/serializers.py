@@ -30,12 +30,24 @@ class QuestionnaireSerializer(serializers.ModelSerializer[Questionnaire]):
 class SurveySerializer(serializers.ModelSerializer[Survey]):
     class_name = serializers.CharField(source="klass.name", read_only=True)
     institution_name = serializers.CharField(source="institution.name", read_only=True)
-    results = serializers.SerializerMethodField()
+    tokens = serializers.IntegerField(source="n_tokens", read_only=True, help_text="已发评教码")
+    used = serializers.IntegerField(source="n_used", read_only=True, help_text="已使用的评教码")
+    responses = serializers.IntegerField(source="n_responses", read_only=True, help_text="答卷数")
 
     class Meta:
         model = Survey
         fields = ["id", "klass", "class_name", "institution", "institution_name", "questionnaire", "year",
-                  "region_code", "closed_at", "created_at", "results"]
+                  "region_code", "closed_at", "created_at", "tokens", "used", "responses"]
+        read_only_fields = fields
+
+
+class SurveyDetailSerializer(SurveySerializer):
+    """A survey with its results, when they may be shown."""
+
+    results = serializers.SerializerMethodField()
+
+    class Meta(SurveySerializer.Meta):
+        fields = [*SurveySerializer.Meta.fields, "results"]
         read_only_fields = fields
 
     def get_results(self, obj: Survey) -> dict[str, Any]:

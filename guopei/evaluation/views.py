@@ -11,8 +11,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -46,7 +44,7 @@ from .forms import (
     answer_value,
 )
 from .jobs import THIRD_PARTY_IMPORT, template_xlsx
-from .models import Bulletin, FieldVisit, Forum, Question, Survey, SurveyToken
+from .models import Bulletin, FieldVisit, Forum, Question, Survey
 from .scoring import INPUT_LABELS, INPUTS
 from .selectors import (
     LOCAL_ROLES,
@@ -70,6 +68,7 @@ from .selectors import (
     tokens_for_teacher,
     visits_for_user,
     weighted_years,
+    with_survey_counts,
 )
 from .survey_results import survey_results
 from .tokens import normalise
@@ -230,18 +229,6 @@ def question_delete(request: HttpRequest, pk: int, question_id: int) -> HttpResp
 
 
 # --- surveys ---------------------------------------------------------------------------------------------------
-def _with_counts(qs: QuerySet[Survey]) -> QuerySet[Survey]:
-    from .models import Response
-
-    def count(model: Any, **filters: Any) -> Coalesce:
-        sub = (model.objects.filter(survey=OuterRef("pk"), **filters).order_by().values("survey")
-               .annotate(n=Count("pk")).values("n"))
-        return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
-
-    return qs.annotate(n_tokens=count(SurveyToken), n_used=count(SurveyToken, used_on__isnull=False),
-                       n_responses=count(Response))
-
-
 @role_required(*VIEWER_ROLES)
 def survey_list(request: HttpRequest) -> HttpResponse:
     qs = surveys_for_user(request.user)
@@ -249,7 +236,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     if year:
         qs = qs.filter(year=year)
     return render(request, "evaluation/survey_list.html", {
-        "page": _page(request, _with_counts(qs)), "year": year,
+        "page": _page(request, with_survey_counts(qs)), "year": year,
         "can_open": has_role(request.user, ADMIN, INSTITUTION)})
 
 

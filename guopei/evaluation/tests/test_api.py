@@ -122,3 +122,18 @@ def test_anonymous_answer_endpoint(survey):
     again = client.post("/api/v1/evaluation/survey-answers/", body, format="json")
     assert again.status_code == 409 and again.json()["code"] == "used"
     assert Response.objects.filter(survey=survey).count() == 1
+
+
+def test_survey_list_queries_do_not_grow_with_surveys(world, province_admin, project, institution, questionnaire,
+                                                      institution_staff, django_assert_max_num_queries):
+    from .factories import make_class
+
+    client = api(province_admin)
+    with django_assert_max_num_queries(12):
+        assert len(client.get("/api/v1/evaluation/surveys/").json()["results"]) == 1
+    for n in range(3):
+        extra = make_class(project=project, institution=institution, actor=province_admin, name=f"加开班{n}")
+        services.survey_open(klass=extra, questionnaire=questionnaire, actor=institution_staff)
+    with django_assert_max_num_queries(12):
+        rows = client.get("/api/v1/evaluation/surveys/").json()["results"]
+    assert len(rows) == 4 and {r["tokens"] for r in rows} == {6}

@@ -323,3 +323,42 @@ def test_forum_create_page_keeps_names_only_with_consent(world, province_admin):
     data["names_consented"] = "on"
     assert client.post(reverse("evaluation:forum_create"), data).status_code == 302
     assert Forum.objects.get(place="迎泽区教师进修学校").participant_names == "张三"
+
+
+# name, key, own persona (→ 302), other persona (→ 404, or None when the page is the province's alone), wrong (→ 403)
+POST_ACTIONS = [
+    ("evaluation:survey_issue", "survey", "institution_staff", "other_institution_staff", "city_admin"),
+    ("evaluation:survey_close", "survey", "institution_staff", "other_institution_staff", "county_admin"),
+    ("evaluation:photo_delete", "photo", "expert_user", "other_expert", "province_admin"),
+    ("evaluation:visit_withdraw", "visit", "province_admin", None, "city_admin"),
+    ("evaluation:bulletin_refresh", "draft", "province_admin", None, "city_admin"),
+    ("evaluation:bulletin_delete", "draft", "province_admin", None, "institution_staff"),
+    ("evaluation:questionnaire_copy", "questionnaire", "province_admin", None, "institution_staff"),
+]
+
+
+@pytest.fixture
+def open_visit(world, province_admin, expert, project, klass, rubric):
+    """A visit not yet submitted, with a photo: what may still be withdrawn or changed."""
+    visit = services.visit_assign(actor=province_admin, expert=expert, project=project, klass=klass, rubric=rubric,
+                                  planned_on=date(2020, 10, 10))
+    services.visit_photo_add(visit=visit, actor=expert.user, upload=jpeg_upload())
+    return {**world, "visit": visit, "photo": visit.photos.get()}
+
+
+@pytest.mark.parametrize(("name", "key", "own", "other", "wrong"), POST_ACTIONS)
+def test_post_actions_three_personas(name, key, own, other, wrong, open_visit, request):
+    url = reverse(name, args=[open_visit[key].pk])
+    assert client_for(request.getfixturevalue(wrong)).post(url, {"title": "复制"}).status_code == 403
+    if other is not None:
+        assert client_for(request.getfixturevalue(other)).post(url, {"title": "复制"}).status_code == 404
+    assert client_for(request.getfixturevalue(own)).post(url, {"title": "评教问卷（复制）"}).status_code == 302
+
+
+def test_question_delete_refused_once_the_questionnaire_is_used(world, province_admin, institution_staff):
+    question = world["questionnaire"].questions.first()
+    url = reverse("evaluation:question_delete", args=[world["questionnaire"].pk, question.pk])
+    assert client_for(institution_staff).post(url).status_code == 403
+    response = client_for(province_admin).post(url, follow=True)
+    assert services.ERR_QUESTIONNAIRE_LOCKED in response.content.decode()
+    assert world["questionnaire"].questions.filter(pk=question.pk).exists()
