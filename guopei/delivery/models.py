@@ -3,7 +3,7 @@ notices and incidents (MGMT-3, MGMT-5, MGMT-6, TRAINEE-1, TRAINEE-2, COURSE-5).
 
 Every row that belongs to a place carries a region code for scoping: a class the county of its IT 2.0 lot (or the
 province), an enrolment its teacher's county. Seats of a self-selection offering are taken with a conditional
-UPDATE and the database refuses more than the capacity (docs/adr/0003-seat-booking.md).
+UPDATE and the database refuses more than the capacity (docs/adr/0004-seat-booking.md).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class Offering(TimeStampedModel):
     """Seats of a class open to self-selection (选学, MGMT-3) in a window, round 1 and then round 2.
 
     `taken` counts held seats; it moves only by conditional UPDATEs in `services`, and the database refuses
-    `taken > capacity` (docs/adr/0003-seat-booking.md).
+    `taken > capacity` (docs/adr/0004-seat-booking.md).
     """
 
     class Status(models.TextChoices):

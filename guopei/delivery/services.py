@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -370,7 +370,7 @@ def enrolment_mark_no_show(*, actor: Any, enrolment: Enrolment) -> Enrolment:
     return enrolment
 
 
-# --- self-selection (MGMT-3, docs/adr/0003-seat-booking.md) --------------------------------------------------
+# --- self-selection (MGMT-3, docs/adr/0004-seat-booking.md) --------------------------------------------------
 @dataclass(frozen=True)
 class OfferingInput:
     title: str
@@ -420,6 +420,40 @@ def _enrol_from_seat(seat: Seat, teacher: Teacher, klass_id: int, is_demo: bool 
                                     is_demo=is_demo)
 
 
+class NotOffered(LookupError):
+    """The offering is not aimed at the teacher's region: for them it does not exist (pages and API answer 404)."""
+
+
+# The checks of a seat request in one statement (the hot path of the rush: see docs/adr/0004-seat-booking.md).
+# Written in SQL because it runs for every click: building it through the ORM cost more than executing it.
+_SEAT_CHECKS = """
+SELECT t.id, t.school_id, t.region_code,
+       EXISTS (SELECT 1 FROM {integrity} e WHERE e.teacher_id = t.id AND e.annulled_at IS NULL
+               AND e.event_date <= %s AND e.ban_until > %s),
+       (SELECT COUNT(*) FROM {seat} s WHERE s.teacher_id = t.id AND s.status IN ('held', 'waitlisted')),
+       (SELECT s.id FROM {seat} s WHERE s.offering_id = %s AND s.teacher_id = t.id),
+       (SELECT s.status FROM {seat} s WHERE s.offering_id = %s AND s.teacher_id = t.id),
+       (SELECT en.id FROM {enrolment} en WHERE en.klass_id = %s AND en.teacher_id = t.id),
+       (SELECT en.status FROM {enrolment} en WHERE en.klass_id = %s AND en.teacher_id = t.id)
+FROM {teacher} t WHERE t.user_id = %s
+"""
+
+
+def _seat_checks(user_id: int, offering: Offering, today: date) -> tuple[Any, ...] | None:
+    """Lock the teacher's row (PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock) and read
+    what the checks need: ban, seats held or waited for, this offering's seat, this class's enrolment."""
+    from django.db import connection
+
+    sql = _SEAT_CHECKS.format(integrity=IntegrityEntry._meta.db_table, seat=Seat._meta.db_table,
+                              enrolment=Enrolment._meta.db_table, teacher=Teacher._meta.db_table)
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF t"
+    day = connection.ops.adapt_datefield_value(today)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [day, day, offering.pk, offering.pk, offering.klass_id, offering.klass_id, user_id])
+        return cursor.fetchone()
+
+
 def seat_take(*, actor: Any, offering: Offering, now: datetime | None = None) -> Seat:
     """Take a seat of an offering, or a place on its waitlist when it is full (MGMT-3).
 
@@ -427,38 +461,30 @@ def seat_take(*, actor: Any, offering: Offering, now: datetime | None = None) ->
     (one winner per last seat, whatever the database), the CHECK constraint `taken <= capacity` refuses any
     other path, and UNIQUE(offering, teacher) stops a double click from taking two seats. The teacher's row is
     locked first (PostgreSQL) so one person's concurrent requests cannot pass the cap together. Choosing again
-    an offering one already holds or waits for returns that seat unchanged.
+    an offering one already holds or waits for returns that seat unchanged. `offering` needs only its id,
+    class id, region code and demo flag loaded.
     """
     now = now or timezone.now()
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied(ERR_NOT_TEACHER)
-    today = timezone.localdate(now)
     try:
         with transaction.atomic():
-            # One statement: lock the teacher and read everything the checks need.
-            held_here = Seat.objects.filter(offering_id=offering.pk, teacher_id=OuterRef("pk"))
-            row = (Teacher.objects.select_for_update(of=("self",)).filter(user_id=actor.pk)
-                   .annotate(
-                       banned=Exists(IntegrityEntry.objects.filter(teacher_id=OuterRef("pk"), annulled_at__isnull=True,
-                                                                   event_date__lte=today, ban_until__gt=today)),
-                       active_seats=Subquery(Seat.objects.filter(teacher_id=OuterRef("pk"), status__in=Seat.ACTIVE)
-                                             .order_by().values("teacher_id").annotate(n=Count("pk")).values("n")[:1]),
-                       seat_id=Subquery(held_here.values("pk")[:1]),
-                       seat_status=Subquery(held_here.values("status")[:1]),
-                   )
-                   .values("pk", "school_id", "region_code", "banned", "active_seats", "seat_id", "seat_status")
-                   .first())
+            row = _seat_checks(actor.pk, offering, timezone.localdate(now))
             if row is None:
                 raise PermissionDenied(ERR_NOT_TEACHER)
-            if row["seat_status"] in Seat.ACTIVE:
-                return Seat.objects.get(pk=row["seat_id"])
-            if not code_within(row["region_code"], offering.region_code):
-                raise ValidationError(ERR_OFFERING_REGION)
-            if row["banned"]:
+            (teacher_id, school_id, region_code, banned, active_seats, seat_id, seat_status, enrolment_id,
+             enrolment_status) = row
+            if not code_within(region_code, offering.region_code):
+                raise NotOffered(ERR_OFFERING_REGION)
+            if seat_status in Seat.ACTIVE:
+                return Seat.objects.get(pk=seat_id)
+            if banned:
                 raise ValidationError(ERR_BANNED)
             cap = settings.DELIVERY_OFFERING_CAP
-            if (row["active_seats"] or 0) >= cap:
+            if (active_seats or 0) >= cap:
                 raise ValidationError(ERR_OFFERING_CAP.format(cap=cap))
+            if enrolment_status == Enrolment.Status.ENROLLED:
+                raise ValidationError(ERR_ALREADY_IN_CLASS)
             taken = Offering.objects.filter(
                 pk=offering.pk, status=Offering.Status.OPEN, opens_at__lte=now, closes_at__gt=now,
                 taken__lt=F("capacity"),
@@ -472,20 +498,26 @@ def seat_take(*, actor: Any, offering: Offering, now: datetime | None = None) ->
                 if not settings.DELIVERY_WAITLIST:
                     raise ValidationError(ERR_OFFERING_FULL)
                 status = Seat.Status.WAITLISTED
-            if row["seat_id"] is not None:
+            if seat_id is not None:
                 # A cancelled or released seat is taken again: same row (UNIQUE(offering, teacher)).
-                if not Seat.objects.filter(pk=row["seat_id"], status__in=[Seat.Status.CANCELLED,
-                                                                          Seat.Status.RELEASED]).update(
+                if not Seat.objects.filter(pk=seat_id, status__in=[Seat.Status.CANCELLED,
+                                                                   Seat.Status.RELEASED]).update(
                         status=status, queued_at=now, cancelled_at=None, promoted_at=None):
                     raise ValidationError(ERR_RETRY)
-                seat = Seat.objects.get(pk=row["seat_id"])
+                seat = Seat.objects.get(pk=seat_id)
             else:
-                seat = Seat.objects.create(offering_id=offering.pk, teacher_id=row["pk"], status=status,
+                seat = Seat.objects.create(offering_id=offering.pk, teacher_id=teacher_id, status=status,
                                            queued_at=now)
             if status == Seat.Status.HELD:
-                teacher = Teacher(pk=row["pk"], school_id=row["school_id"], region_code=row["region_code"])
-                _enrol_from_seat(seat, teacher, offering.klass_id, is_demo=offering.is_demo)
-            audit_record(actor=actor, action="delivery.seat_take", obj=seat, region_code=row["region_code"],
+                if enrolment_id is None:
+                    Enrolment.objects.create(klass_id=offering.klass_id, teacher_id=teacher_id, school_id=school_id,
+                                             region_code=region_code, source=Enrolment.Source.SELECTION, seat=seat,
+                                             is_demo=offering.is_demo)
+                else:
+                    Enrolment.objects.filter(pk=enrolment_id).update(
+                        status=Enrolment.Status.ENROLLED, seat=seat, source=Enrolment.Source.SELECTION,
+                        school_id=school_id, region_code=region_code, updated_at=now)
+            audit_record(actor=actor, action="delivery.seat_take", obj=seat, region_code=region_code,
                          detail={"offering": offering.pk, "status": status})
     except IntegrityError:
         # The same teacher's other request inserted the seat first: that one stands.
@@ -523,17 +555,18 @@ def seat_cancel(*, actor: Any, seat: Seat, now: datetime | None = None) -> Seat:
     """Give up a seat or a waitlist place; a freed seat goes to the first on the waitlist in the same
     transaction, otherwise the count goes down (MGMT-3)."""
     now = now or timezone.now()
-    teacher = _require_teacher(actor)
-    if seat.teacher_id != teacher.pk:
-        raise PermissionDenied(ERR_SEAT_NOT_OWN)
     with transaction.atomic():
-        seat = Seat.objects.select_for_update().select_related("offering").get(pk=seat.pk)
+        seat = (Seat.objects.select_for_update(of=("self",)).select_related("offering__klass", "teacher")
+                .get(pk=seat.pk))
+        if seat.teacher.user_id != getattr(actor, "pk", None):
+            raise PermissionDenied(ERR_SEAT_NOT_OWN)
         if seat.status not in Seat.ACTIVE:
             raise ValidationError(ERR_SEAT_STATE)
-        was_held = seat.status == Seat.Status.HELD
         if seat.offering.klass.status == TrainingClass.Status.ENDED:
             raise ValidationError(ERR_CLASS_ENDED)
+        was_held = seat.status == Seat.Status.HELD
         Seat.objects.filter(pk=seat.pk).update(status=Seat.Status.CANCELLED, cancelled_at=now)
+        seat.status, seat.cancelled_at = Seat.Status.CANCELLED, now
         promoted = None
         if was_held:
             Enrolment.objects.filter(seat=seat, status=Enrolment.Status.ENROLLED).update(
@@ -542,8 +575,7 @@ def seat_cancel(*, actor: Any, seat: Seat, now: datetime | None = None) -> Seat:
                 promoted = _promote_next(seat.offering_id, now)
             if promoted is None:
                 Offering.objects.filter(pk=seat.offering_id, taken__gt=0).update(taken=F("taken") - 1)
-        seat.refresh_from_db()
-        audit_record(actor=actor, action="delivery.seat_cancel", obj=seat, region_code=teacher.region_code,
+        audit_record(actor=actor, action="delivery.seat_cancel", obj=seat, region_code=seat.teacher.region_code,
                      detail={"offering": seat.offering_id, "was_held": was_held,
                              "promoted_seat": promoted.pk if promoted else None})
     return seat

@@ -473,6 +473,8 @@ def seat_take(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _errors(exc))
     except PermissionDenied as exc:
         messages.error(request, str(exc))
+    except services.NotOffered:
+        raise Http404 from None
     else:
         messages.success(request, f"已选上“{offering.title}”。" if seat.status == Seat.Status.HELD
                          else f"“{offering.title}”名额已满，您已进入候补，有人退选时自动递补。")

@@ -1,6 +1,6 @@
 """MGMT-3 under a rush: many teachers press "选这个" at the same moment (threads, real transactions).
 
-Runs on the configured database: SQLite by default, PostgreSQL with DATABASE_URL (see docs/adr/0003-seat-booking.md).
+Runs on the configured database: SQLite by default, PostgreSQL with DATABASE_URL (see docs/adr/0004-seat-booking.md).
 Deployed SQLite is a file in WAL mode whose writers queue on the lock (busy timeout); the test database is an
 in-memory one whose shared cache refuses a locked table at once instead of waiting, so for SQLite the threads run
 on a file copy of the test database (with the deployed connection options) and the result is copied back.
