@@ -95,6 +95,20 @@ def _chart(rows: list[dict[str, Any]]) -> list[tuple[str, float]]:
     return [(r["label"], float(r["composite"])) for r in rows if r["composite"] is not None][:CHART_TOP]
 
 
+def _overview(c: dict[str, int]) -> str:
+    """The year's evaluation work in one sentence, naming only what took place."""
+    parts = []
+    if c["surveys"]:
+        parts.append(f"{c['surveys']}个班次的{c['responses']}名学员参加匿名评教")
+    if c["visits"]:
+        parts.append(f"专家实地调研{c['visits']}次")
+    if c["forums"]:
+        parts.append(f"召开学员座谈会{c['forums']}场")
+    if c["third_party"]:
+        parts.append(f"第三方评估机构评估项目标段{c['third_party']}个")
+    return "本年度" + "，".join(parts) + "。" if parts else "本年度尚无评估数据。"
+
+
 def issue_date(bulletin: Bulletin) -> datetime:
     return timezone.localtime(bulletin.published_at or timezone.now())
 
@@ -110,8 +124,7 @@ def sections(bulletin: Bulletin) -> list[Section]:
             f"对{year}年国培计划各承训机构和各市、县（市、区）的项目实施情况进行了绩效评估。现将评估结果通报如下。",
         ]),
         Section("一、评估工作概况", [
-            f"本年度共有{c['surveys']}个班次的{c['responses']}名学员参加匿名评教，专家实地调研{c['visits']}次，"
-            f"召开学员座谈会{c['forums']}场，第三方评估机构评估项目标段{c['third_party']}个。",
+            _overview(c),
             f"综合得分由四项评价加权得出，权重为：学员评教{w['survey']}%、专家实地调研{w['visit']}%、"
             f"学员座谈{w['forum']}%、第三方评估{w['third_party']}%。各项得分均折算为百分制；"
             f"某项评价缺少时，其权重按其余各项权重的比例分配。",

@@ -64,6 +64,6 @@ def trend_line(chart_id: str, title: str, series: list[tuple[str, list[tuple[int
         "xAxis": {"type": "category", "data": [f"{y}年" for y in years]},
         "yAxis": {"type": "value", "min": 0, "max": 100, "name": "分"},
         "series": [{"name": name, "type": "line", "connectNulls": False,
-                    "data": [_num(dict(points).get(y)) for y in years], "label": {"show": True}}
+                    "data": [_num(dict(points).get(y)) for y in years], "label": {"show": len(series) == 1}}
                    for name, points in series],
     }}

@@ -282,7 +282,8 @@ def _visits(admin: User, counts: Counts, lots: list[tuple[Project, Institution, 
         if FieldVisit.objects.filter(expert=expert, project=project, institution=institution,
                                      planned_on=planned).exists():
             continue
-        region = Region.objects.get(code=code if code != "140000" else "140105")
+        # A county lot is visited in its county; a province-wide one where the institution trains.
+        region = Region.objects.get(code=code if code != "140000" else (institution.region_id or code))
         visit = services.visit_assign(actor=admin, expert=expert, project=project, institution=institution,
                                       rubric=rubric, planned_on=planned, region=region, is_demo=True)
         counts.visits += 1

@@ -162,3 +162,11 @@ def test_mgmt7_bulletins_are_listed_for_their_recipients(bulletin, results, prov
     stranger = make_user("institution_staff", institution=InstitutionFactory(name="忻州师范学院"), username="xz")
     assert list(bulletins_for_user(stranger)) == []
     assert Region.objects.get(code="140106").parent_id == "140100"
+
+
+def test_mgmt7_bulletin_overview_names_only_what_took_place():
+    from guopei.evaluation.bulletins import _overview
+
+    counts = {"surveys": 2, "responses": 57, "visits": 0, "forums": 3, "third_party": 0}
+    assert _overview(counts) == "本年度2个班次的57名学员参加匿名评教，召开学员座谈会3场。"
+    assert _overview(dict.fromkeys(counts, 0)) == "本年度尚无评估数据。"
