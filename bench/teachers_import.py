@@ -28,7 +28,16 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from teachers_common import OUT, machine, peak_rss_mb, setup, vendor, write_out
+from teachers_common import (
+    OUT,
+    children_peak_rss_mb,
+    cpu_seconds,
+    machine,
+    peak_rss_mb,
+    setup,
+    vendor,
+    write_out,
+)
 
 HEADERS = ["姓名", "身份证号", "性别", "出生日期", "手机号", "学校标识码", "学段", "任教学科", "职称", "岗位",
            "骨干级别", "学前教育专业", "首次任教日期", "用工性质", "状态"]
@@ -78,10 +87,16 @@ def run_ours(path: Path) -> dict[str, Any]:
 
     actor = User.objects.get(username="bench_province")
     data = path.read_bytes()
+    stages: dict[str, float] = {}
     start = time.perf_counter()
-    outcome = roster_import(data=data, filename=path.name, actor=actor)
+
+    def progress(done: int, total: int, message: str) -> None:
+        # First report: file read and parsed; second: every row checked and looked up; then the writes.
+        stages.setdefault(message, round(time.perf_counter() - start, 2))
+
+    outcome = roster_import(data=data, filename=path.name, actor=actor, progress=progress)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, **outcome.as_dict()}
+    return {"seconds": seconds, **outcome.as_dict(), "stages": stages}
 
 
 def _resource_class() -> Any:
@@ -177,9 +192,15 @@ def cleanup(path: Path) -> int:
 
 def child(mode: str, path: Path) -> None:
     setup()
+    from django.db import connection
+
+    connection.ensure_connection()
     before = peak_rss_mb()
+    cpu = cpu_seconds()
     result = run_ours(path) if mode == "ours" else run_iie(path)
+    result["cpu_seconds"] = round(cpu_seconds() - cpu, 2)
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    result["workers_peak_rss_mb"] = round(children_peak_rss_mb(), 1)
     result["baseline_rss_mb"] = round(before, 1)
     result["rows_per_second"] = round(result["rows"] / result["seconds"])
     print("RESULT " + json.dumps(result), flush=True)

@@ -35,8 +35,9 @@ else:
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 60,
+                # The platform's own pragmas (config/settings/base.py): what is measured is what runs.
                 "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=60000;"
-                                "PRAGMA foreign_keys=ON;PRAGMA cache_size=-200000;PRAGMA temp_store=MEMORY;",
+                                "PRAGMA foreign_keys=ON;",
             },
         }
     }

@@ -83,10 +83,22 @@ def _keyring_for(keys: tuple[str, ...], hash_key: str, cipher: str) -> _Keyring:
                     cipher=cipher)
 
 
+_LAST: tuple[object, _Keyring] | None = None
+
+
 def _keyring() -> _Keyring:
-    return _keyring_for(
+    """The keys of the current settings; looked up once per settings object (imports call this per value)."""
+    global _LAST
+    # Reading attributes of the lazy settings object costs more than an encryption; the wrapped object changes
+    # only when settings are overridden (tests), so remember the keyring per wrapped object.
+    wrapped = object.__getattribute__(settings, "_wrapped")
+    if _LAST is not None and _LAST[0] is wrapped:
+        return _LAST[1]
+    ring = _keyring_for(
         tuple(settings.PII_KEYS), settings.PII_HASH_KEY, getattr(settings, "PII_CIPHER", "aesgcm")
     )
+    _LAST = (object.__getattribute__(settings, "_wrapped"), ring)
+    return ring
 
 
 def pii_encrypt(value: str) -> str:

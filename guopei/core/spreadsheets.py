@@ -78,7 +78,10 @@ def _read_xlsx(data: bytes) -> list[list[Any]]:
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
-        return [list(row) for row in sheet.to_python(skip_empty_area=False)]
+        rows = sheet.to_python(skip_empty_area=False)
+        # Already a list of lists (python-calamine); copy only if a version ever hands back something else.
+        return rows if isinstance(rows, list) and all(isinstance(r, list) for r in rows[:1]) else \
+            [list(row) for row in rows]
     except SpreadsheetError:
         raise
     except Exception:
@@ -151,14 +154,21 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = MAX_UPLOAD_BYTES)
         raw = _read_csv(data)
     else:
         raise SpreadsheetError(ERR_FORMAT)
-    # Strings are nearly every cell: strip them inline, the rest through clean_cell (same result, 100k-row files).
-    rows = [[c.strip() if c.__class__ is str else clean_cell(c) for c in row] for row in raw]
+    # Clean the parser's rows in place, one row at a time, so a 100,000-row file is held once, not three times.
+    # Strings are nearly every cell: strip them inline, the rest through clean_cell (same result).
+    rows = raw
+    for row in rows:
+        row[:] = [c.strip() if c.__class__ is str else clean_cell(c) for c in row]
     while rows and all(c in ("", None) for c in rows[-1]):
         rows.pop()
     if not rows:
         raise SpreadsheetError(ERR_EMPTY)
     headers = [str(h or "").strip() for h in rows[0]]
-    body = [row + [""] * (len(headers) - len(row)) for row in rows[1:]]
+    width = len(headers)
+    for row in rows:
+        if len(row) < width:
+            row.extend([""] * (width - len(row)))
+    body = rows[1:]
     if not body:
         raise SpreadsheetError(ERR_NO_ROWS)
     return Table(headers=headers, rows=body)

@@ -28,6 +28,35 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
+def _sqlite_rows(rows: list[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """Convert only the columns that hold dates, datetimes or booleans (decided from the first row)."""
+    if not rows:
+        return []
+    first = rows[0]
+    convert = [i for i, v in enumerate(first) if v.__class__ is bool or isinstance(v, date)]
+    # Columns that are None in the first row may hold dates further down.
+    maybe = [i for i, v in enumerate(first) if v is None]
+    datetimes: dict[int, Any] = {}
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in convert:
+            v = values[i]
+            if v.__class__ is datetime:
+                # Rows of one import share their timestamp: adapt it once.
+                key = id(v)
+                if key not in datetimes:
+                    datetimes[key] = connection.ops.adapt_datetimefield_value(v)
+                values[i] = datetimes[key]
+            elif v is not None:
+                values[i] = _sqlite_value(v)
+        for i in maybe:
+            if values[i] is not None:
+                values[i] = _sqlite_value(values[i])
+        out.append(tuple(values))
+    return out
+
+
 def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]],
                 progress: Any = None) -> int:
     """Insert `rows` (tuples in the order of `columns`, database column names) into the model's table."""
@@ -47,7 +76,7 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Seque
             else:
                 marks = ", ".join(["%s"] * len(columns))
                 cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
-                                   [tuple(_sqlite_value(v) for v in row) for row in batch])
+                                   _sqlite_rows(batch))
             count += len(batch)
             batch = []
             if progress is not None:

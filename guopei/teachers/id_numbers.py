@@ -9,9 +9,9 @@ stdnum's table (historical codes included).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
@@ -32,8 +32,7 @@ class IdNumberError(ValueError):
     """An ID number that is not valid; the message (Chinese) says why."""
 
 
-@dataclass(frozen=True)
-class IdNumber:
+class IdNumber(NamedTuple):
     number: str
     birth_date: date
     gender: str  # "M" or "F"

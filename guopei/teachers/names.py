@@ -27,6 +27,7 @@ def _char(ch: str) -> str:
     return "".join(lazy_pinyin(ch)).lower()
 
 
+@lru_cache(maxsize=65536)
 def name_pinyin(name: str) -> str:
     """Lower-case toneless pinyin without spaces (张伟 → zhangwei, 曾明 → zengming), for sorting and search."""
     name = name.strip()

@@ -129,7 +129,7 @@ class ImportFailed(Exception):
         self.errors = errors
 
 
-@dataclass
+@dataclass(slots=True)
 class RosterRow:
     line: int
     id_hash: str
@@ -246,10 +246,9 @@ def _parse_rows(raw_rows: list[list[Any]], first_line: int, cols: dict[str, int]
     id_col = cols["id_number"]
     gender_col = cols.get("gender", -1)
     birth_col = cols.get("birth_date", -1)
-    empty = ("", None)
     for offset, raw in enumerate(raw_rows):
         line = first_line + offset
-        if all(v in empty for v in raw):
+        if not any(raw):  # a blank line (cells "" or None)
             continue
         before = errors.count
         values: dict[str, Any] = {}
@@ -268,7 +267,8 @@ def _parse_rows(raw_rows: list[list[Any]], first_line: int, cols: dict[str, int]
         values["birth_date"] = parsed.birth_date
         if gender_col >= 0:
             try:
-                gender = choice(raw[gender_col], GENDER_OPTIONS, default=parsed.gender)
+                gender = GENDER_OPTIONS.get(raw[gender_col]) or choice(raw[gender_col], GENDER_OPTIONS,
+                                                                        default=parsed.gender)
                 if gender != parsed.gender:
                     raise CellError(ERR_GENDER_MISMATCH.format(expected="男" if parsed.gender == "M" else "女"))
             except CellError as exc:
@@ -363,12 +363,28 @@ def _load_schools(codes: set[str]) -> dict[str, tuple[int, str, str, str]]:
     return schools
 
 
-def _load_existing(hashes: list[str]) -> dict[str, dict[str, Any]]:
-    existing: dict[str, dict[str, Any]] = {}
+EXISTING_FIELDS = ("pk", "id_hash", "phone", "phone_hash", "school__name", *FIELDS)
+_EXISTING_INDEX = {name: i for i, name in enumerate(EXISTING_FIELDS)}
+
+
+class Existing(tuple):  # type: ignore[type-arg]
+    """One stored teacher as a compact tuple (100,000 dicts would cost ten times the memory), read by name."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        return tuple.__getitem__(self, _EXISTING_INDEX[key] if isinstance(key, str) else key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        index = _EXISTING_INDEX.get(key)
+        return default if index is None else tuple.__getitem__(self, index)
+
+
+def _load_existing(hashes: list[str]) -> dict[str, Any]:
+    existing: dict[str, Any] = {}
     for chunk in _chunks(hashes, 5000):
-        for values in Teacher.objects.filter(id_hash__in=chunk).values("pk", "id_hash", "phone", "phone_hash",
-                                                                        "school__name", *FIELDS):
-            existing[values["id_hash"]] = values
+        for values in Teacher.objects.filter(id_hash__in=chunk).values_list(*EXISTING_FIELDS):
+            existing[values[1]] = Existing(values)
     return existing
 
 
@@ -430,12 +446,12 @@ def roster_import(*, data: bytes, filename: str, actor: Any, progress: ProgressF
     return _apply(rows, existing, actor=actor, report=report, filename=filename)
 
 
-def _apply(rows: list[RosterRow], existing: dict[str, dict[str, Any]], *, actor: Any,
+def _apply(rows: list[RosterRow], existing: dict[str, Any], *, actor: Any,
            report: ProgressFn, filename: str) -> ImportOutcome:
     """Write the validated rows: one transaction, inserts by COPY/executemany, updates only where changed."""
     now = timezone.now()
     to_create: list[tuple[Any, ...]] = []
-    to_update: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    to_update: list[tuple[Any, dict[str, Any]]] = []
     changed_fields: set[str] = set()
     unchanged = 0
     for row in rows:
