@@ -446,9 +446,10 @@ CREDIT_HOURS_PER_CREDIT = int(os.environ.get("CREDIT_HOURS_PER_CREDIT", 10))
 CREDIT_EVIDENCE_MAX_BYTES = int(os.environ.get("CREDIT_EVIDENCE_MAX_MB", 10)) * 1024 * 1024
 # Most records one bulk approval may decide (each is audited on its own).
 CREDIT_BULK_APPROVE_MAX = int(os.environ.get("CREDIT_BULK_APPROVE_MAX", 500))
-# PLAN-5: every teacher of an IT 2.0 county completes at least this many hours, this many of them practice.
-IT20_MIN_HOURS = int(os.environ.get("IT20_MIN_HOURS", 50))
-IT20_MIN_PRACTICE_HOURS = int(os.environ.get("IT20_MIN_PRACTICE_HOURS", 25))
+# PLAN-5: every teacher of an IT 2.0 county completes at least this many hours, this many of them practice —
+# the same thresholds a project's plan must meet (one pair of settings for both).
+IT20_MIN_HOURS = PLAN_IT20_MIN_HOURS
+IT20_MIN_PRACTICE_HOURS = PLAN_IT20_MIN_PRACTICE_HOURS
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({  # type: ignore[union-attr]
     "CreditsHourRecordKindEnum": "guopei.credits.models.HourRecord.Kind",
     "CreditsHourRecordStatusEnum": "guopei.credits.models.HourRecord.Status",
