@@ -41,7 +41,7 @@ def _reload_reference_data() -> None:
                 continue
             for operation in loader.graph.nodes[key].operations:
                 if isinstance(operation, RunPython):
-                    operation.code(global_apps, editor)
+                    operation.code(global_apps, editor)  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)
