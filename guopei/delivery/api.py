@@ -109,14 +109,12 @@ class OfferingViewSet(ScopedReadOnlyViewSet):
     @extend_schema(request=None, responses={200: SeatSerializer})
     @action(detail=True, methods=["post"], permission_classes=[HasRole(*TEACHER_ROLES)])
     def take(self, request: Request, pk: Any = None) -> Response:
-        # The hot path of the rush: load only what the service needs; the service checks the teacher's region
-        # (an offering not aimed at it is a 404, as in the list).
-        offering = (Offering.objects.filter(pk=pk).only("pk", "klass_id", "region_code", "is_demo", "title")
-                    .first() if str(pk).isdigit() else None)
-        if offering is None:
+        # The hot path of the rush: the service reads the offering in its checking statement; one not aimed at the
+        # teacher's region (or not there at all) is a 404, as in the list.
+        if not str(pk).isdigit():
             raise Http404
         try:
-            seat = services.seat_take(actor=request.user, offering=offering)
+            seat = services.seat_take(actor=request.user, offering=int(pk))
         except services.NotOffered:
             raise Http404 from None
         return Response(SeatSerializer(seat).data)

@@ -431,50 +431,55 @@ SELECT t.id, t.school_id, t.region_code,
        EXISTS (SELECT 1 FROM {integrity} e WHERE e.teacher_id = t.id AND e.annulled_at IS NULL
                AND e.event_date <= %s AND e.ban_until > %s),
        (SELECT COUNT(*) FROM {seat} s WHERE s.teacher_id = t.id AND s.status IN ('held', 'waitlisted')),
-       (SELECT s.id FROM {seat} s WHERE s.offering_id = %s AND s.teacher_id = t.id),
-       (SELECT s.status FROM {seat} s WHERE s.offering_id = %s AND s.teacher_id = t.id),
-       (SELECT en.id FROM {enrolment} en WHERE en.klass_id = %s AND en.teacher_id = t.id),
-       (SELECT en.status FROM {enrolment} en WHERE en.klass_id = %s AND en.teacher_id = t.id)
-FROM {teacher} t WHERE t.user_id = %s
+       (SELECT s.id FROM {seat} s WHERE s.offering_id = o.id AND s.teacher_id = t.id),
+       (SELECT s.status FROM {seat} s WHERE s.offering_id = o.id AND s.teacher_id = t.id),
+       (SELECT en.id FROM {enrolment} en WHERE en.klass_id = o.klass_id AND en.teacher_id = t.id),
+       (SELECT en.status FROM {enrolment} en WHERE en.klass_id = o.klass_id AND en.teacher_id = t.id),
+       o.id, o.klass_id, o.region_code, o.is_demo
+FROM {teacher} t LEFT JOIN {offering} o ON o.id = %s
+WHERE t.user_id = %s
 """
 
 
-def _seat_checks(user_id: int, offering: Offering, today: date) -> tuple[Any, ...] | None:
+def _seat_checks(user_id: int, offering_id: int, today: date) -> tuple[Any, ...] | None:
     """Lock the teacher's row (PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock) and read
-    what the checks need: ban, seats held or waited for, this offering's seat, this class's enrolment."""
+    what the checks need: ban, seats held or waited for, this offering's seat, this class's enrolment, and the
+    offering's class and region."""
     from django.db import connection
 
     sql = _SEAT_CHECKS.format(integrity=IntegrityEntry._meta.db_table, seat=Seat._meta.db_table,
-                              enrolment=Enrolment._meta.db_table, teacher=Teacher._meta.db_table)
+                              enrolment=Enrolment._meta.db_table, teacher=Teacher._meta.db_table,
+                              offering=Offering._meta.db_table)
     if connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF t"
     day = connection.ops.adapt_datefield_value(today)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [day, day, offering.pk, offering.pk, offering.klass_id, offering.klass_id, user_id])
+        cursor.execute(sql, [day, day, offering_id, user_id])
         return cursor.fetchone()
 
 
-def seat_take(*, actor: Any, offering: Offering, now: datetime | None = None) -> Seat:
+def seat_take(*, actor: Any, offering: Offering | int, now: datetime | None = None) -> Seat:
     """Take a seat of an offering, or a place on its waitlist when it is full (MGMT-3).
 
     Race-safe under a rush: the seat count moves only by `UPDATE … SET taken = taken + 1 WHERE taken < capacity`
     (one winner per last seat, whatever the database), the CHECK constraint `taken <= capacity` refuses any
     other path, and UNIQUE(offering, teacher) stops a double click from taking two seats. The teacher's row is
     locked first (PostgreSQL) so one person's concurrent requests cannot pass the cap together. Choosing again
-    an offering one already holds or waits for returns that seat unchanged. `offering` needs only its id,
-    class id, region code and demo flag loaded.
+    an offering one already holds or waits for returns that seat unchanged. `offering` may be just its id: the
+    checking statement reads what is needed of it.
     """
     now = now or timezone.now()
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied(ERR_NOT_TEACHER)
+    offering_id = offering if isinstance(offering, int) else offering.pk
     try:
         with transaction.atomic():
-            row = _seat_checks(actor.pk, offering, timezone.localdate(now))
+            row = _seat_checks(actor.pk, offering_id, timezone.localdate(now))
             if row is None:
                 raise PermissionDenied(ERR_NOT_TEACHER)
             (teacher_id, school_id, region_code, banned, active_seats, seat_id, seat_status, enrolment_id,
-             enrolment_status) = row
-            if not code_within(region_code, offering.region_code):
+             enrolment_status, found, klass_id, offering_region, offering_demo) = row
+            if found is None or not code_within(region_code, offering_region):
                 raise NotOffered(ERR_OFFERING_REGION)
             if seat_status in Seat.ACTIVE:
                 return Seat.objects.get(pk=seat_id)
@@ -486,13 +491,13 @@ def seat_take(*, actor: Any, offering: Offering, now: datetime | None = None) ->
             if enrolment_status == Enrolment.Status.ENROLLED:
                 raise ValidationError(ERR_ALREADY_IN_CLASS)
             taken = Offering.objects.filter(
-                pk=offering.pk, status=Offering.Status.OPEN, opens_at__lte=now, closes_at__gt=now,
+                pk=offering_id, status=Offering.Status.OPEN, opens_at__lte=now, closes_at__gt=now,
                 taken__lt=F("capacity"),
             ).update(taken=F("taken") + 1)
             if taken:
                 status = Seat.Status.HELD
             else:
-                fresh = Offering.objects.only("status", "opens_at", "closes_at").get(pk=offering.pk)
+                fresh = Offering.objects.only("status", "opens_at", "closes_at").get(pk=offering_id)
                 if not fresh.is_open_at(now):
                     raise ValidationError(ERR_OFFERING_CLOSED)
                 if not settings.DELIVERY_WAITLIST:
@@ -506,22 +511,22 @@ def seat_take(*, actor: Any, offering: Offering, now: datetime | None = None) ->
                     raise ValidationError(ERR_RETRY)
                 seat = Seat.objects.get(pk=seat_id)
             else:
-                seat = Seat.objects.create(offering_id=offering.pk, teacher_id=teacher_id, status=status,
+                seat = Seat.objects.create(offering_id=offering_id, teacher_id=teacher_id, status=status,
                                            queued_at=now)
             if status == Seat.Status.HELD:
                 if enrolment_id is None:
-                    Enrolment.objects.create(klass_id=offering.klass_id, teacher_id=teacher_id, school_id=school_id,
+                    Enrolment.objects.create(klass_id=klass_id, teacher_id=teacher_id, school_id=school_id,
                                              region_code=region_code, source=Enrolment.Source.SELECTION, seat=seat,
-                                             is_demo=offering.is_demo)
+                                             is_demo=bool(offering_demo))
                 else:
                     Enrolment.objects.filter(pk=enrolment_id).update(
                         status=Enrolment.Status.ENROLLED, seat=seat, source=Enrolment.Source.SELECTION,
                         school_id=school_id, region_code=region_code, updated_at=now)
             audit_record(actor=actor, action="delivery.seat_take", obj=seat, region_code=region_code,
-                         detail={"offering": offering.pk, "status": status})
+                         detail={"offering": offering_id, "status": status})
     except IntegrityError:
         # The same teacher's other request inserted the seat first: that one stands.
-        existing = Seat.objects.filter(offering_id=offering.pk, teacher__user_id=actor.pk).first()
+        existing = Seat.objects.filter(offering_id=offering_id, teacher__user_id=actor.pk).first()
         if existing is None:
             raise
         return existing
