@@ -205,7 +205,8 @@ class Participation(TimeStampedModel):
             models.CheckConstraint(condition=Q(practice_hours__lte=models.F("hours")),
                                    name="participation_practice_within_hours"),
         ]
-        indexes = [models.Index(fields=["year", "teacher"], name="participation_year_teacher")]
+        # Covers the cycle-cap count (year range, result, grouped by teacher) without reading the table.
+        indexes = [models.Index(fields=["year", "teacher", "result"], name="participation_year_teacher_res")]
 
     def __str__(self) -> str:
         return f"{self.year}年 {self.project_name}（{self.get_result_display()}）"

@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -107,6 +108,9 @@ class Selection:
 
     # --- querysets -------------------------------------------------------------------------------------------
     def base(self) -> QuerySet[Teacher]:
+        if self.region_code == settings.PROVINCE_CODE:
+            # Every teacher belongs to the province: a range test on each of a million rows only slows the scan.
+            return Teacher.objects.all()
         return Teacher.objects.filter(region_range_q(self.region_code))
 
     @property
@@ -179,11 +183,26 @@ class Selection:
 
     # --- counts ----------------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
-        """Totals in one aggregate: all teachers, eligible, and each reason (a teacher may have several)."""
-        aggregates: dict[str, Any] = {"total": Count("pk"), "eligible": Count("pk", filter=self.eligible_q())}
-        for code, q in self.reasons.items():
-            aggregates[f"reason_{code}"] = Count("pk", filter=q)
-        return {k: v or 0 for k, v in self.base().aggregate(**aggregates).items()}
+        """Totals in one statement: all teachers, eligible, and each reason (a teacher may have several).
+
+        The reasons are computed once per teacher in an inner SELECT and summed outside it, so each reason's
+        subquery appears once in the statement (an ORM aggregate with FILTER clauses would repeat every one in
+        the eligible count).
+        """
+        codes = list(self.reasons)
+        inner = self.with_reasons(self.base()).order_by().values("pk", *[f"r_{c}" for c in codes])
+        sql, params = inner.query.sql_with_params()
+        flag = {c: f"CASE WHEN t.r_{c} THEN 1 ELSE 0 END" for c in codes}
+        parts = ["COUNT(*)"] + [f"SUM({flag[c]})" for c in codes]
+        any_reason = " + ".join(flag.values()) or "0"
+        parts.append(f"SUM(CASE WHEN {any_reason} = 0 THEN 1 ELSE 0 END)")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(parts)} FROM ({sql}) t", params)  # noqa: S608 (code-made names)
+            row = cursor.fetchone()
+        values = [int(v or 0) for v in row]
+        result = {"total": values[0], "eligible": values[-1]}
+        result.update({f"reason_{c}": values[i + 1] for i, c in enumerate(codes)})
+        return result
 
     def reasons_of(self, teacher: Teacher) -> list[Reason]:
         """The reasons annotated on a row from `ineligible()`/`with_reasons()`."""
@@ -241,8 +260,10 @@ def selection_for(project: Any, region_code: str, *, on_date: date | None = None
     # --- exclusions ---
     reasons["inactive"] = ~Q(status=Teacher.Status.ACTIVE)
     reasons["banned"] = Q(pk__in=banned_teacher_ids(on_date))
-    reasons["cap"] = _cap_reached_q(project, cycle, cap.cap)
-    reasons["hours_met"] = _hours_met_q(year, selection.hours_required)
+    # Participations and hours are read only for the region's teachers (a county reads its own, not 3 million).
+    scope = Q() if region_code == settings.PROVINCE_CODE else Q(teacher_id__in=selection.base().values("pk"))
+    reasons["cap"] = _cap_reached_q(project, cycle, cap.cap, scope)
+    reasons["hours_met"] = _hours_met_q(year, selection.hours_required, scope)
     if project.start_date and project.end_date:
         reasons["overlap"] = Q(pk__in=Nomination.objects.filter(
             status=Nomination.Status.CONFIRMED, project__start_date__lte=project.end_date,
@@ -252,16 +273,17 @@ def selection_for(project: Any, region_code: str, *, on_date: date | None = None
     return selection
 
 
-def _cap_reached_q(project: Any, cycle: tuple[int, int], cap: int) -> Q:
+def _cap_reached_q(project: Any, cycle: tuple[int, int], cap: int, scope: Q) -> Q:
     """Teachers with at least `cap` programme participations in the cycle (MGMT-4), in set-based form.
 
     A participation counts unless the teacher did not show up; a confirmed nomination for another project of the
-    cycle counts too, unless a participation of that project is already recorded. Participations p and
-    nominations n reach the cap when p + n ≥ cap, i.e. for some k in 0…cap: p ≥ k and n ≥ cap − k; each
-    "at least k" is a grouped, non-correlated subquery.
+    cycle counts too, unless a participation of that project is already recorded. With p participations and n
+    such nominations the cap is reached when p + n ≥ cap: p ≥ cap alone (one grouped scan), or, for the few
+    teachers with nominations, p ≥ k and n ≥ cap − k for some k — grouped, non-correlated subqueries.
     """
     first, last = cycle
-    participations = Participation.objects.filter(year__gte=first, year__lte=last, result__in=COUNTED_RESULTS)
+    participations = Participation.objects.filter(scope, year__gte=first, year__lte=last,
+                                                  result__in=COUNTED_RESULTS)
     if project.pk:
         participations = participations.exclude(project_id=project.pk)
     recorded = Participation.objects.filter(teacher_id=OuterRef("teacher_id"), project_id=OuterRef("project_id"))
@@ -269,30 +291,25 @@ def _cap_reached_q(project: Any, cycle: tuple[int, int], cap: int) -> Q:
                                              project__plan__year__lte=last)
                    .exclude(project_id=project.pk).filter(~Exists(recorded)))
 
-    def at_least(qs: QuerySet[Any], k: int) -> Q | None:
-        if k <= 0:
-            return None
+    def at_least(qs: QuerySet[Any], k: int) -> Q:
         return Q(pk__in=qs.order_by().values("teacher_id").annotate(n=Count("pk")).filter(n__gte=k)
                  .values("teacher_id"))
 
-    result = Q(pk__in=[])
-    for k in range(cap + 1):
-        parts = [q for q in (at_least(participations, k), at_least(nominations, cap - k)) if q is not None]
-        term = parts[0]
-        for part in parts[1:]:
-            term &= part
-        result |= term
+    result = at_least(participations, cap) | at_least(nominations, cap)
+    nominated = participations.filter(teacher_id__in=nominations.values("teacher_id"))
+    for k in range(1, cap):
+        result |= at_least(nominated, k) & at_least(nominations, cap - k)
     return result
 
 
-def _hours_met_q(year: int, required: int) -> Q:
+def _hours_met_q(year: int, required: int, scope: Q) -> Q:
     """Teachers whose recognised hours this year (completed programme hours + other hours) reach `required`."""
-    programme = Participation.objects.filter(year=year, result=Participation.Result.COMPLETED)
+    programme = Participation.objects.filter(scope, year=year, result=Participation.Result.COMPLETED)
     from_programme = (programme.order_by().values("teacher_id").annotate(h=Sum("hours")).filter(h__gte=required)
                       .values("teacher_id"))
     programme_hours = Subquery(programme.filter(teacher_id=OuterRef("teacher_id")).order_by().values("teacher_id")
                                .annotate(h=Sum("hours")).values("h")[:1], output_field=IntegerField())
-    with_other = (RecognisedHours.objects.filter(year=year)
+    with_other = (RecognisedHours.objects.filter(scope, year=year)
                   .annotate(total=F("hours") + Coalesce(programme_hours, Value(0)))
                   .filter(total__gte=required).values("teacher_id"))
     return Q(pk__in=from_programme) | Q(pk__in=with_other)
