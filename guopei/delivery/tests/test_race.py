@@ -80,7 +80,7 @@ def _run_all(work, items):
     return results, errors
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_mgmt3_race_48_threads_take_exactly_the_capacity(project, staff, school):
     klass = make_class(project, staff, sessions=False)
     offering = open_offering(klass, staff, capacity=8)
@@ -98,7 +98,7 @@ def test_mgmt3_race_48_threads_take_exactly_the_capacity(project, staff, school)
     assert Enrolment.objects.filter(klass=klass, status="enrolled").count() == 8
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_mgmt3_race_double_clicks_and_cancels_keep_the_count_exact(project, staff, school):
     """Each of 24 teachers presses twice at once (48 threads); then the holders cancel while the waitlist is
     promoted: the count always equals the held seats, never above the capacity."""
