@@ -259,8 +259,9 @@ def main() -> None:
 
     t0 = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(f"ANALYZE in {time.perf_counter() - t0:.1f} s")
+        # VACUUM sets PostgreSQL's visibility map, so index-only scans need not visit the heap.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    print(f"VACUUM/ANALYZE in {time.perf_counter() - t0:.1f} s")
     print(f"total {time.perf_counter() - started:.1f} s; teachers {Teacher.objects.count()}, "
           f"participations {Participation.objects.count()}, integrity {IntegrityEntry.objects.count()}")
 

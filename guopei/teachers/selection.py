@@ -196,8 +196,11 @@ class Selection:
         parts = ["COUNT(*)"] + [f"SUM({flag[c]})" for c in codes]
         any_reason = " + ".join(flag.values()) or "0"
         parts.append(f"SUM(CASE WHEN {any_reason} = 0 THEN 1 ELSE 0 END)")
+        # OFFSET 0 keeps the planner from merging the inner SELECT into the outer one, which would copy every
+        # reason's subquery into each SUM that reads it (measured: twice as slow on both databases).
+        fence = " OFFSET 0" if connection.vendor == "postgresql" else " LIMIT -1 OFFSET 0"
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(parts)} FROM ({sql}) t", params)  # noqa: S608 (code-made names)
+            cursor.execute(f"SELECT {', '.join(parts)} FROM ({sql}{fence}) t", params)  # noqa: S608 (code-made)
             row = cursor.fetchone()
         values = [int(v or 0) for v in row]
         result = {"total": values[0], "eligible": values[-1]}
