@@ -46,7 +46,6 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
 
 typecheck: install
 	$(BIN)/mypy guopei config
