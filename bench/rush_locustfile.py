@@ -40,8 +40,13 @@ class _TokenUser(FastHttpUser):
     connection_timeout = 60.0
     network_timeout = 60.0
 
+    once = False  # a user that makes its requests and is done: never reuse someone else's token
+
     def on_start(self) -> None:
-        token = WORLD["tokens"][next(_next) % len(WORLD["tokens"])]
+        index = next(_next)
+        if self.once and index >= len(WORLD["tokens"]):
+            raise StopUser()  # locust replaces finished users while still spawning: there is nobody left
+        token = WORLD["tokens"][index % len(WORLD["tokens"])]
         self.headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
 
 
@@ -70,6 +75,7 @@ class RushUser(_TokenUser):
 class BurstUser(_TokenUser):
     """The rush itself: a teacher chooses an offering, then a second one (the cap is two), then is done."""
 
+    once = True
     done = 0
 
     @task
@@ -83,7 +89,8 @@ class BurstUser(_TokenUser):
                 response.success()
                 self.done += 1
             elif response.status_code == 400:
-                response.success()  # a refusal the teacher sees (e.g. chose the same class twice): try again
+                response.success()  # a refusal the teacher reads (e.g. the cap): an answer, and they stop
+                self.done = 2
             else:
                 response.failure(f"HTTP {response.status_code}")
                 raise StopUser()
@@ -92,6 +99,7 @@ class BurstUser(_TokenUser):
 class BurstPingUser(_TokenUser):
     """The same shape against the trivial API view: two requests per user, then done."""
 
+    once = True
     done = 0
 
     @task

@@ -490,12 +490,35 @@ def seat_take(*, actor: Any, offering: Offering | int, now: datetime | None = No
                 raise ValidationError(ERR_OFFERING_CAP.format(cap=cap))
             if enrolment_status == Enrolment.Status.ENROLLED:
                 raise ValidationError(ERR_ALREADY_IN_CLASS)
+            # Write the seat (and the enrolment a held seat brings) first and take the count last: the offering's
+            # row stays locked only from its UPDATE to the COMMIT, so requests for the same offering queue for as
+            # short a time as possible. A full offering turns the seat into a waitlist place instead.
+            if seat_id is not None:
+                # A cancelled or released seat is taken again: same row (UNIQUE(offering, teacher)).
+                if not Seat.objects.filter(pk=seat_id, status__in=[Seat.Status.CANCELLED,
+                                                                   Seat.Status.RELEASED]).update(
+                        status=Seat.Status.HELD, queued_at=now, cancelled_at=None, promoted_at=None):
+                    raise ValidationError(ERR_RETRY)
+                seat = Seat(pk=seat_id, offering_id=offering_id, teacher_id=teacher_id, status=Seat.Status.HELD,
+                            queued_at=now)
+            else:
+                seat = Seat.objects.create(offering_id=offering_id, teacher_id=teacher_id, status=Seat.Status.HELD,
+                                           queued_at=now)
+            new_enrolment = None
+            if enrolment_id is None:
+                new_enrolment = Enrolment.objects.create(
+                    klass_id=klass_id, teacher_id=teacher_id, school_id=school_id, region_code=region_code,
+                    source=Enrolment.Source.SELECTION, seat=seat, is_demo=bool(offering_demo))
             taken = Offering.objects.filter(
                 pk=offering_id, status=Offering.Status.OPEN, opens_at__lte=now, closes_at__gt=now,
                 taken__lt=F("capacity"),
             ).update(taken=F("taken") + 1)
             if taken:
                 status = Seat.Status.HELD
+                if enrolment_id is not None:
+                    Enrolment.objects.filter(pk=enrolment_id).update(
+                        status=Enrolment.Status.ENROLLED, seat=seat, source=Enrolment.Source.SELECTION,
+                        school_id=school_id, region_code=region_code, updated_at=now)
             else:
                 fresh = Offering.objects.only("status", "opens_at", "closes_at").get(pk=offering_id)
                 if not fresh.is_open_at(now):
@@ -503,25 +526,16 @@ def seat_take(*, actor: Any, offering: Offering | int, now: datetime | None = No
                 if not settings.DELIVERY_WAITLIST:
                     raise ValidationError(ERR_OFFERING_FULL)
                 status = Seat.Status.WAITLISTED
-            if seat_id is not None:
-                # A cancelled or released seat is taken again: same row (UNIQUE(offering, teacher)).
-                if not Seat.objects.filter(pk=seat_id, status__in=[Seat.Status.CANCELLED,
-                                                                   Seat.Status.RELEASED]).update(
-                        status=status, queued_at=now, cancelled_at=None, promoted_at=None):
-                    raise ValidationError(ERR_RETRY)
-                seat = Seat.objects.get(pk=seat_id)
-            else:
-                seat = Seat.objects.create(offering_id=offering_id, teacher_id=teacher_id, status=status,
-                                           queued_at=now)
-            if status == Seat.Status.HELD:
-                if enrolment_id is None:
-                    Enrolment.objects.create(klass_id=klass_id, teacher_id=teacher_id, school_id=school_id,
-                                             region_code=region_code, source=Enrolment.Source.SELECTION, seat=seat,
-                                             is_demo=bool(offering_demo))
-                else:
-                    Enrolment.objects.filter(pk=enrolment_id).update(
-                        status=Enrolment.Status.ENROLLED, seat=seat, source=Enrolment.Source.SELECTION,
-                        school_id=school_id, region_code=region_code, updated_at=now)
+                Seat.objects.filter(pk=seat.pk).update(status=status)
+                seat.status = status
+                if new_enrolment is not None:
+                    # Inserted above in this transaction, so nothing refers to it yet: one plain DELETE (the ORM's
+                    # delete would first look for rows of every model that points at enrolments).
+                    from django.db import connection
+
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"DELETE FROM {Enrolment._meta.db_table} WHERE id = %s",  # noqa: S608
+                                       [new_enrolment.pk])
             audit_record(actor=actor, action="delivery.seat_take", obj=seat, region_code=region_code,
                          detail={"offering": offering_id, "status": status})
     except IntegrityError:
