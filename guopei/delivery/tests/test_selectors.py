@@ -59,7 +59,7 @@ def test_home_panels_for_each_role(client, klass, staff, teacher, teacher_user, 
 
 def test_list_pages_keep_a_bounded_number_of_queries(client, klass, staff, school, county_admin, school_admin,
                                                      django_assert_max_num_queries):
-    for n in range(12):
+    for _ in range(12):
         enrol(klass, trainee(school))
     urls = [(school_admin, reverse("delivery:participation")), (county_admin, reverse("delivery:circumstance_list")),
             (county_admin, reverse("delivery:incident_list")), (county_admin, reverse("delivery:notice_list")),
