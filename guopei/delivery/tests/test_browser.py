@@ -11,7 +11,7 @@ from guopei.delivery.models import Attendance, Seat
 
 from .factories import make_class, open_offering, today_session
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_mgmt3_teacher_self_selects_on_a_phone_and_checks_in_by_qr(page, phone_page, live_server, project, staff,
