@@ -74,8 +74,15 @@ test: install install-system lint typecheck check-migrations check-deploy
 	$(MAKE) --no-print-directory pytest
 	$(MAKE) --no-print-directory pytest-pg
 
+# Benchmarks (by hand; results go into docs/performance.md). BENCH_DATABASE_URL=postgres://… runs them on
+# PostgreSQL; without it they use SQLite files under var/bench/. See bench/README.md for sizes and options.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/python bench/teachers_generate.py
+	$(BIN)/python bench/teachers_import.py
+	$(BIN)/python bench/teachers_selection.py
+	$(BIN)/python bench/teachers_list.py
+	$(BIN)/python bench/rush_run.py
 
 clean:
 	rm -rf var/test-media var/staticfiles
