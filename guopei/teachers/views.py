@@ -112,7 +112,9 @@ def _search(qs: Any, q: str) -> Any:
     if len(compact) == 11 and compact.isdigit():
         return qs.filter(phone_hash=pii_hash(compact))
     if compact.isascii():
-        return qs.filter(name_pinyin__startswith=compact.lower())
+        # A range rather than LIKE 'x%': both databases walk the (name_pinyin, id) index for it.
+        prefix = compact.lower()
+        return qs.filter(name_pinyin__gte=prefix, name_pinyin__lt=prefix + "{")
     return qs.filter(name__startswith=compact)
 
 
