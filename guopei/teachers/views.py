@@ -37,7 +37,7 @@ from .forms import (
 )
 from .history_import import HISTORY_COLUMNS, history_template
 from .id_numbers import IdNumberError, normalise
-from .listing import keyset_page
+from .listing import keyset_page, status_q
 from .models import IntakeAssignment, Nomination, TeacherTransfer
 from .roles import INTAKE_ROLES, REVEAL_ROLES, TEACHER_ADMIN_ROLES, TEACHER_VIEW_ROLES
 from .roster_import import ROSTER_COLUMNS, roster_template
@@ -88,7 +88,7 @@ def teacher_list(request: HttpRequest) -> HttpResponse:
             school = schools_for_user(request.user).filter(pk=data["school"]).first()
             qs = qs.filter(school_id=school.pk if school else 0)
         if data.get("status"):
-            qs = qs.filter(status=data["status"])
+            qs = qs.filter(status_q(data["status"]))
         if data.get("segment"):
             qs = qs.filter(segment=data["segment"])
         if q := data.get("q", "").strip():
