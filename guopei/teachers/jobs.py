@@ -10,6 +10,7 @@ from guopei.core.spreadsheets import error_file
 from .roster_import import ImportFailed
 
 ERROR_FILE_NAME = "错误明细.xlsx"
+DONE_MESSAGE = "导入完成：共{rows}行，新增{created}条，更新{updated}条，未变化{unchanged}条。"
 
 
 def _input(ctx: JobContext) -> tuple[bytes, str]:
@@ -27,6 +28,8 @@ def _run(ctx: JobContext, importer: Any) -> dict[str, Any]:
         if exc.errors:
             ctx.save_result_file(ERROR_FILE_NAME, error_file(exc.errors.items))
         raise JobError(str(exc)) from None
+    # The last progress message ("正在写入…") would otherwise stay on the finished job's page.
+    ctx.progress(outcome.rows, outcome.rows, DONE_MESSAGE.format(**outcome.as_dict()))
     return outcome.as_dict()
 
 
