@@ -335,13 +335,30 @@ def cap_policy_set(*, actor: Any, region: Region, cap: int, cycle_years: int | N
 def intake_assign(*, actor: Any, project: Any, institution: Any) -> IntakeAssignment:
     """Name the institution that receives a project's nominees (confirms, returns, dismisses them)."""
     _require(actor, Role.PROVINCE_ADMIN, message=ERR_INTAKE_ROLE)
+    return _intake_record(actor=actor, project=project, institution=institution, detail={})
+
+
+def intake_assign_from_contract(*, contract: Any, actor: Any) -> IntakeAssignment:
+    """Name a signed contract's lead institution as the receiver of the project's nominees (MGMT-5).
+
+    Run inside the contract-signing transaction (`tenders.signals.contract_signed`), so the contract and its
+    intake are saved together or not at all; the signer's role was checked by the contract service (a province
+    finance officer may sign). The lead, not the consortium's partners: it signs for the lot and answers for its
+    trainees, while partners deliver components (the remote workshop, TENDER-4; hosted visits, TENDER-5).
+    Idempotent: an assignment the province already made by hand is kept as it is, with no second audit event.
+    """
+    return _intake_record(actor=actor, project=contract.project, institution=contract.lead,
+                          detail={"source": "contract", "contract": contract.code})
+
+
+def _intake_record(*, actor: Any, project: Any, institution: Any, detail: dict[str, Any]) -> IntakeAssignment:
     with transaction.atomic():
         assignment, created = IntakeAssignment.objects.get_or_create(
             project=project, institution=institution, defaults={"assigned_by": actor}
         )
         if created:
             audit_record(actor=actor, action="teachers.intake_assign", obj=assignment,
-                         detail={"project": project.pk, "institution": institution.pk})
+                         detail={"project": project.pk, "institution": institution.pk, **detail})
     return assignment
 
 

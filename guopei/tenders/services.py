@@ -57,6 +57,7 @@ from .models import (
     TopicTag,
 )
 from .scoring import rank_bids, rank_candidates
+from .signals import contract_signed
 
 Role = Membership.Role
 Status = Tender.Status
@@ -950,7 +951,8 @@ def _contract_code(award: Award) -> str:
 
 def _make_contract(*, award: Award, actor: Any, now: datetime, override_reason: str) -> Contract:
     """Create the contract with its members and component split, commit its amount in the project's special
-    funds (PLAN-6; FundsError if it would overspend without the finance override) and open its course plan."""
+    funds (PLAN-6; FundsError if it would overspend without the finance override), open its course plan and
+    announce it (`contract_signed`: the teacher database makes the lead the project's intake, MGMT-5)."""
     project = award.project
     code = _contract_code(award)
     reference = f"{code} 承训合同"
@@ -992,6 +994,8 @@ def _make_contract(*, award: Award, actor: Any, now: datetime, override_reason: 
                  detail={"code": code, "lead": award.institution.name, "amount": str(award.amount),
                          "commitment": commitment.pk, "linked_existing_commitment": linked,
                          "override": bool(commitment.override_reason)})
+    # Sent by every signing (tender, expert selection, 2019 continuation), inside the caller's transaction.
+    contract_signed.send(sender=Contract, contract=contract, actor=actor)
     return contract
 
 
