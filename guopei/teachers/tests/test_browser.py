@@ -113,7 +113,7 @@ def test_mgmt4_mgmt6_county_imports_roster_selects_and_nominates_within_quota(
     # Selection for the project: three eligible, the banned teacher and the principal excluded with reasons.
     page.get_by_role("list", name="教师库与遴选").get_by_role("link", name="精准遴选").click()
     project_row = page.get_by_role("row").filter(has_text="乡村小学语文骨干教师培训")
-    expect(project_row).to_contain_text("2")
+    expect(project_row.get_by_role("cell", name="2", exact=True)).to_be_visible()  # the county's places
     project_row.get_by_role("link", name="遴选").click()
     expect(page.get_by_test_id("count-total")).to_have_text("5")
     expect(page.get_by_test_id("count-eligible")).to_have_text("3")
