@@ -13,7 +13,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from .jobs import access_job_for_user, job_live_progress, job_result_download, jobs_for_user
+from .jobs import (
+    access_job_for_user,
+    job_live_progress,
+    job_result_download,
+    job_worker_unresponsive,
+    jobs_for_user,
+)
 
 JOBS_PER_PAGE = 30
 
@@ -29,7 +35,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = job_live_progress(access_job_for_user(request.user, pk))
-    return render(request, "core/job_detail.html", {"job": job})
+    return render(request, "core/job_detail.html",
+                  {"job": job, "worker_unresponsive": job_worker_unresponsive(job)})
 
 
 def _session_left_alone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -57,7 +64,8 @@ def _session_left_alone(view: Callable[..., HttpResponse]) -> Callable[..., Http
 def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress fragment the job page polls every second until the job finishes."""
     job = job_live_progress(access_job_for_user(request.user, pk))
-    return render(request, "core/job_progress.html", {"job": job})
+    return render(request, "core/job_progress.html",
+                  {"job": job, "worker_unresponsive": job_worker_unresponsive(job)})
 
 
 @require_safe

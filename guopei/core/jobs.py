@@ -10,14 +10,22 @@ back, so a failed job leaves the data as it was.
 Progress is written to the job row and, because a handler's own transaction hides that write from the job
 page until it commits (and on SQLite holds the only write lock), also to the shared "jobs" cache, which the
 page reads while the job runs.
+
+A worker killed in the middle of a job (power cut, OOM killer, `kill -9`) cannot mark it failed, and the
+database rolls its transaction back. The job row records which worker ran it; `jobs_reap_orphaned`, run by
+every worker when it starts and with each heartbeat, marks the running jobs of workers that are gone as failed
+so their owners see that nothing was applied and can submit again.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -35,7 +43,7 @@ from guopei.orgs.models import Membership
 from guopei.orgs.scoping import has_role
 
 from .audit import audit_record
-from .models import Job
+from .models import Job, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +53,19 @@ _HANDLERS: dict[str, JobHandler] = {}
 UNKNOWN_KIND = "未知的任务类型：{kind}"
 HANDLER_NOT_LOADED = "工作进程没有加载“{kind}”类任务的处理程序，请联系系统管理员。"
 UNEXPECTED_FAILURE = "任务执行出错，已处理的内容均已撤销。（{name}）"
+WORKER_LOST = "处理该任务的工作进程（{worker}）已中断，任务没有完成，已处理的内容均已撤销。请重新提交。"
 
 # Progress is written at most this often (seconds), except the first and the last report.
 PROGRESS_MIN_INTERVAL = 0.5
+
+
+# The name ("host:pid") of the worker process this module runs in; blank in web processes.
+_current_worker = {"name": ""}
+
+
+def worker_name_set(name: str) -> None:
+    """Record which worker process runs the jobs executed from now on in this process."""
+    _current_worker["name"] = name[:120]
 
 
 class JobError(Exception):
@@ -150,7 +168,8 @@ def job_execute(job_id: int) -> Job:
     job = Job.objects.get(pk=job_id)
     if job.is_finished:
         return job
-    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now(), error="")
+    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now(), error="",
+                                         worker=_current_worker["name"])
     job.refresh_from_db()
     ctx = JobContext(job)
     handler = _HANDLERS.get(job.kind)
@@ -191,6 +210,56 @@ def _finish(ctx: JobContext, state: str, *, error: str = "", result: dict[str, A
     except Exception:
         logger.warning("job %s: progress cache unavailable", job.pk, exc_info=True)
     audit_record(actor=job.owner, action=f"job.{state}", obj=job, detail={"kind": job.kind, "error": error})
+
+
+def _process_gone(worker: str) -> bool:
+    """Whether `worker` ("host:pid") names a process of this host that no longer exists."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return False
+
+
+def workers_gone(names: set[str], *, now: Any = None) -> set[str]:
+    """The workers among `names` that are gone: their process on this host has ended, or their last heartbeat
+    is older than `WORKER_HEARTBEAT_MAX_AGE` (or was pruned)."""
+    if not names:
+        return set()
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE)
+    alive = set(WorkerHeartbeat.objects.filter(name__in=names, beat_at__gte=cutoff).values_list("name", flat=True))
+    return {name for name in names if name not in alive or _process_gone(name)}
+
+
+def jobs_reap_orphaned(*, now: Any = None) -> list[int]:
+    """Mark as failed the running jobs whose worker is gone (its transaction was rolled back with it)."""
+    running = dict(Job.objects.filter(state=Job.State.RUNNING).exclude(worker="").values_list("pk", "worker"))
+    gone = workers_gone(set(running.values()), now=now)
+    reaped = []
+    for pk, worker in running.items():
+        if worker not in gone:
+            continue
+        error = WORKER_LOST.format(worker=worker)
+        with transaction.atomic():
+            if not Job.objects.filter(pk=pk, state=Job.State.RUNNING, worker=worker).update(
+                    state=Job.State.FAILED, finished_at=timezone.now(), error=error):
+                continue
+            job = Job.objects.select_related("owner").get(pk=pk)
+            audit_record(actor=job.owner, action="job.failed", obj=job,
+                         detail={"kind": job.kind, "error": error, "worker_lost": worker})
+        logger.warning("job %s: worker %s is gone, marked failed", pk, worker)
+        reaped.append(pk)
+    return reaped
+
+
+def job_worker_unresponsive(job: Job) -> bool:
+    """Whether a running job's worker looks gone (read only: the job page says so without writing)."""
+    return job.state == Job.State.RUNNING and bool(job.worker) and bool(workers_gone({job.worker}))
 
 
 def job_live_progress(job: Job) -> Job:

@@ -91,6 +91,8 @@ class Job(TimeStampedModel):
     result = models.JSONField("结果", default=dict, blank=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    # The worker process running the job ("host:pid", as in WorkerHeartbeat.name); blank when it ran inline.
+    worker = models.CharField("工作进程", max_length=120, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

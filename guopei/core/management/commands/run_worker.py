@@ -20,7 +20,7 @@ from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from guopei.core.health import worker_heartbeat, worker_heartbeats_prune
-from guopei.core.jobs import job_backend, job_backend_kind, registered_kinds
+from guopei.core.jobs import job_backend, job_backend_kind, jobs_reap_orphaned, registered_kinds, worker_name_set
 
 logger = logging.getLogger("guopei.worker")
 
@@ -28,7 +28,8 @@ NO_WORKER_NEEDED = "当前任务后端（{kind}）在提交任务的进程内直
 
 
 class Heartbeat:
-    """Write this worker's heartbeat now and then every `interval` seconds from a background thread."""
+    """Write this worker's heartbeat now and then every `interval` seconds from a background thread; each time,
+    also mark as failed the running jobs of workers that are gone (killed mid-job)."""
 
     def __init__(self, *, name: str, backend: str, interval: float) -> None:
         self.name, self.backend, self.interval = name, backend, interval
@@ -39,6 +40,7 @@ class Heartbeat:
     def start(self) -> None:
         worker_heartbeats_prune()
         worker_heartbeat(name=self.name, backend=self.backend, started_at=self.started_at)
+        self._reap()
         if self.interval > 0:
             self._thread.start()
 
@@ -47,10 +49,15 @@ class Heartbeat:
         if self._thread.is_alive():
             self._thread.join(timeout=30)
 
+    def _reap(self) -> None:
+        for pk in jobs_reap_orphaned():
+            logger.warning("worker %s: job %s of a worker that is gone marked failed", self.name, pk)
+
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             try:
                 worker_heartbeat(name=self.name, backend=self.backend)
+                self._reap()
             except Exception:
                 # On SQLite a long job's transaction holds the write lock; the next beat will get through.
                 logger.warning("worker %s: heartbeat not written", self.name, exc_info=True)
@@ -83,6 +90,7 @@ class Command(BaseCommand):
             f"工作进程 {name} 启动：后端 {kind}，队列 {', '.join(queues)}，"
             f"任务类型 {', '.join(registered_kinds()) or '（无）'}"
         )
+        worker_name_set(name)
         heartbeat = Heartbeat(name=name, backend=kind, interval=options["heartbeat_interval"])
         heartbeat.start()
         try:
