@@ -1,7 +1,8 @@
 """Audit sign-ins, sign-outs, failures and lockouts.
 
-These are the one place the audit trail is written from signals: sign-in happens inside Django and
-django-axes, not in a service of ours. Each event carries the client's IP address; a failure records the
+These are written from signals because sign-in happens inside Django and django-axes, not in a service of
+ours. (The only other signal that leads to an audit event is tenders' `contract_signed`, whose receiver in
+teachers calls a service, in the signing transaction.) Each event carries the client's IP address; a failure records the
 username that was tried and never the password.
 """
 
