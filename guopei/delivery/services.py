@@ -935,6 +935,9 @@ def enrolment_dismiss(*, actor: Any, enrolment: Enrolment, reason: str, evidence
                                               hours["theory"] + hours["practice"], hours["practice"])
         entry = _integrity(enrolment, IntegrityEntry.Kind.DISMISSED, dismissed_on, f"被承训机构劝退：{reason}", actor,
                            participation)
+        if enrolment.nomination_id:
+            teacher_services.nomination_record_dismissal(actor=actor, nomination_id=enrolment.nomination_id,
+                                                         reason=f"在班次“{klass.name}”被劝退：{reason}")
         audit_record(actor=actor, action="delivery.dismiss", obj=dismissal, region_code=enrolment.region_code,
                      detail={"teacher": enrolment.teacher_id, "class": klass.pk, "integrity_entry": entry.pk,
                              "ban_until": entry.ban_until.isoformat()})

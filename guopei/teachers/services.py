@@ -517,6 +517,28 @@ def nomination_dismiss(*, actor: Any, nomination: Nomination, reason: str,
     return nomination
 
 
+def nomination_record_dismissal(*, actor: Any, nomination_id: int, reason: str) -> Nomination | None:
+    """Mark a confirmed nomination dismissed (已劝退) when its trainee is dismissed from the class (MGMT-5).
+
+    Called by delivery inside the dismissal's transaction, after it has checked that the actor is staff of the
+    class; the integrity entry is written there, so this writes only the nomination and its audit event. The
+    county then sees the dismissal on its nominations and may substitute the place.
+    """
+    nomination = Nomination.objects.select_for_update().filter(pk=nomination_id).first()
+    if nomination is None or nomination.status != Nomination.Status.CONFIRMED:
+        return None
+    nomination.status = Nomination.Status.DISMISSED
+    nomination.reason = reason[:500]
+    nomination.decided_by = actor
+    nomination.decided_at = timezone.now()
+    nomination.full_clean()
+    nomination.save(update_fields=["status", "reason", "decided_by", "decided_at", "updated_at"])
+    audit_record(actor=actor, action="teachers.nomination_dismiss", obj=nomination,
+                 detail={"teacher": nomination.teacher_id, "project": nomination.project_id, "reason": reason,
+                         "source": "class"})
+    return nomination
+
+
 def nomination_substitute(*, actor: Any, nomination: Nomination, alternate: Nomination | None = None,
                           teacher_id: Any = None) -> Nomination:
     """Replace a returned, dismissed or not yet confirmed nominee by an alternate or another eligible teacher.

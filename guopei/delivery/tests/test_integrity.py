@@ -103,6 +103,27 @@ def test_mgmt5_mgmt6_dismissal_bans_from_dismissal_day_and_tells_the_school(klas
     assert enrolment.status == "dismissed"
 
 
+def test_mgmt5_dismissal_from_the_class_marks_the_county_nomination_dismissed(project, klass, staff, school,
+                                                                              county_admin):
+    from guopei.teachers.models import Nomination
+
+    nomination = Nomination.objects.create(project=project, teacher=trainee(school), county_id="140105",
+                                           status="confirmed", proposed_by=county_admin, rank=1)
+    services.enrol_confirmed_nominees(actor=staff, klass=klass)
+    enrolment = Enrolment.objects.get(nomination=nomination)
+    services.enrolment_dismiss(actor=staff, enrolment=enrolment, reason="不符合参训条件", evidence=evidence())
+    nomination.refresh_from_db()
+    assert nomination.status == Nomination.Status.DISMISSED
+    assert "不符合参训条件" in nomination.reason and nomination.decided_by == staff
+    assert AuditEvent.objects.filter(action="teachers.nomination_dismiss", object_id=str(nomination.pk)).exists()
+    # One integrity entry: the class's dismissal wrote it, the nomination adds none.
+    assert IntegrityEntry.objects.filter(teacher=nomination.teacher).count() == 1
+    # The county may now substitute the place (a dismissed nominee keeps its record).
+    replacement = teacher_services.nomination_substitute(actor=county_admin, nomination=nomination,
+                                                          teacher_id=trainee(school).pk)
+    assert replacement.substitute_for == nomination
+
+
 def test_mgmt5_dismissal_needs_reason_and_evidence(klass, staff, enrolment):
     with pytest.raises(ValidationError, match="原因"):
         services.enrolment_dismiss(actor=staff, enrolment=enrolment, reason=" ", evidence=evidence())
