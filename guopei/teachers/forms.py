@@ -103,11 +103,17 @@ class IntakeForm(forms.Form):
     institution: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label="承训机构", queryset=None,
                                          widget=forms.Select(attrs={"class": "form-select"}))
 
+    county: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label="限定县区", queryset=None, required=False, empty_label="所有县区",
+        widget=forms.Select(attrs={"class": "form-select"}))
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from guopei.orgs.models import Institution
+        from guopei.orgs.models import Institution, Region
 
         self.fields["institution"].queryset = Institution.objects.all()  # type: ignore[attr-defined]
+        self.fields["county"].queryset = (  # type: ignore[attr-defined]
+            Region.objects.filter(level=Region.Level.COUNTY).order_by("code"))
 
 
 class SubstituteForm(forms.Form):

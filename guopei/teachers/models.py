@@ -365,14 +365,17 @@ class CapPolicy(TimeStampedModel):
 class IntakeAssignment(TimeStampedModel):
     """The institution that receives, confirms or returns a project's nominees (MGMT-5).
 
-    Set by the province once the institution is known (the tender's winner, or the 2019 institution of a
-    continuing project, TENDER-1).
+    Set when the contract is signed (its lead institution; for an IT 2.0 lot, for that county only), or by the
+    province by hand (expert selection, the 2019 institution of a continuing project, TENDER-1). A blank county
+    means every county of the project.
     """
 
     project = models.ForeignKey("plans.Project", verbose_name="项目", on_delete=models.CASCADE,
                                 related_name="intake_assignments")
     institution = models.ForeignKey(Institution, verbose_name="承训机构", on_delete=models.PROTECT,
                                     related_name="intake_assignments")
+    county = models.ForeignKey(Region, verbose_name="限定县区", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", help_text="留空表示接收该项目所有县区的学员。")
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="设置人", null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
 
@@ -380,10 +383,16 @@ class IntakeAssignment(TimeStampedModel):
         ordering = ["project", "institution"]
         verbose_name = "项目承训机构（学员接收）"
         verbose_name_plural = "项目承训机构（学员接收）"
-        constraints = [models.UniqueConstraint(fields=["project", "institution"], name="intake_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "institution"], condition=Q(county__isnull=True),
+                                    name="intake_once"),
+            models.UniqueConstraint(fields=["project", "institution", "county"],
+                                    condition=Q(county__isnull=False), name="intake_once_per_county"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.project} · {self.institution}"
+        county = f"（{self.county.name}）" if self.county_id else ""
+        return f"{self.project} · {self.institution}{county}"
 
 
 class Nomination(TimeStampedModel):

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from guopei.orgs.models import Membership
@@ -190,18 +190,17 @@ def participations_for_user(user: Any) -> QuerySet[Participation]:
 
 
 # --- Intake and nominations -----------------------------------------------------------------------------------
-def intake_project_ids(user: Any) -> QuerySet[IntakeAssignment, Any]:
-    """Projects whose nominees the user's institution receives."""
-    return IntakeAssignment.objects.filter(institution_id__in=institution_ids_of(user)).values("project_id")
-
-
 def nominations_for_user(user: Any) -> QuerySet[Nomination]:
-    """Nominations of the user's regions, or for the projects their institution receives."""
+    """Nominations of the user's regions, or those their institution receives: of a project it is assigned to,
+    from every county or only from the county its assignment names (an IT 2.0 lot)."""
     if not getattr(user, "is_authenticated", False):
         return Nomination.objects.none()
     q = region_q(user, "region_code", TEACHER_ADMIN_ROLES)
-    if institution_ids_of(user):
-        q |= Q(project_id__in=intake_project_ids(user))
+    institution_ids = institution_ids_of(user)
+    if institution_ids:
+        q |= Q(Exists(IntakeAssignment.objects.filter(
+            Q(county__isnull=True) | Q(county_id=OuterRef("county_id")),
+            institution_id__in=institution_ids, project_id=OuterRef("project_id"))))
     return Nomination.objects.filter(q).select_related("teacher", "teacher__school", "project", "county",
                                                         "substitute_for", "substitute_for__teacher")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from guopei.core.audit import audit_record
@@ -332,10 +333,11 @@ def cap_policy_set(*, actor: Any, region: Region, cap: int, cycle_years: int | N
 
 
 # --- Intake institutions (MGMT-5) -------------------------------------------------------------------------------
-def intake_assign(*, actor: Any, project: Any, institution: Any) -> IntakeAssignment:
-    """Name the institution that receives a project's nominees (confirms, returns, dismisses them)."""
+def intake_assign(*, actor: Any, project: Any, institution: Any, county: Any = None) -> IntakeAssignment:
+    """Name the institution that receives a project's nominees (confirms, returns, dismisses them), from every
+    county of the project or, with `county`, from that county only."""
     _require(actor, Role.PROVINCE_ADMIN, message=ERR_INTAKE_ROLE)
-    return _intake_record(actor=actor, project=project, institution=institution, detail={})
+    return _intake_record(actor=actor, project=project, institution=institution, county=county, detail={})
 
 
 def intake_assign_from_contract(*, contract: Any, actor: Any) -> IntakeAssignment:
@@ -346,19 +348,22 @@ def intake_assign_from_contract(*, contract: Any, actor: Any) -> IntakeAssignmen
     finance officer may sign). The lead, not the consortium's partners: it signs for the lot and answers for its
     trainees, while partners deliver components (the remote workshop, TENDER-4; hosted visits, TENDER-5).
     Idempotent: an assignment the province already made by hand is kept as it is, with no second audit event.
+    The contract of an IT 2.0 lot covers one county (TENDER-1), and so does its intake.
     """
-    return _intake_record(actor=actor, project=contract.project, institution=contract.lead,
+    return _intake_record(actor=actor, project=contract.project, institution=contract.lead, county=contract.county,
                           detail={"source": "contract", "contract": contract.code})
 
 
-def _intake_record(*, actor: Any, project: Any, institution: Any, detail: dict[str, Any]) -> IntakeAssignment:
+def _intake_record(*, actor: Any, project: Any, institution: Any, county: Any,
+                   detail: dict[str, Any]) -> IntakeAssignment:
     with transaction.atomic():
         assignment, created = IntakeAssignment.objects.get_or_create(
-            project=project, institution=institution, defaults={"assigned_by": actor}
+            project=project, institution=institution, county=county, defaults={"assigned_by": actor}
         )
         if created:
             audit_record(actor=actor, action="teachers.intake_assign", obj=assignment,
-                         detail={"project": project.pk, "institution": institution.pk, **detail})
+                         detail={"project": project.pk, "institution": institution.pk,
+                                 "county": getattr(county, "pk", None), **detail})
     return assignment
 
 
@@ -458,17 +463,23 @@ def nomination_propose(*, actor: Any, project: Any, county_code: str, teacher_id
     return created
 
 
-def can_receive(user: Any, project: Any) -> bool:
-    """Whether the user is staff of an institution that receives the project's nominees (MGMT-5)."""
+def can_receive(user: Any, project: Any, county_code: str | None = None) -> bool:
+    """Whether the user is staff of an institution that receives the project's nominees (MGMT-5) — from
+    `county_code` when given (an assignment limited to another county does not count), else from any county."""
     from guopei.orgs.scoping import institution_ids_of
 
     ids = institution_ids_of(user)
-    return bool(ids) and IntakeAssignment.objects.filter(project=project, institution_id__in=ids).exists()
+    if not ids:
+        return False
+    assignments = IntakeAssignment.objects.filter(project=project, institution_id__in=ids)
+    if county_code is not None:
+        assignments = assignments.filter(Q(county__isnull=True) | Q(county_id=county_code))
+    return assignments.exists()
 
 
 def _decide(*, actor: Any, nomination: Nomination, allowed: set[str], status: str, reason: str,
             action: str) -> Nomination:
-    if not can_receive(actor, nomination.project):
+    if not can_receive(actor, nomination.project, nomination.county_id):
         raise PermissionDenied(ERR_INTAKE_DENIED)
     with transaction.atomic():
         nomination = Nomination.objects.select_for_update().select_related("project", "teacher").get(pk=nomination.pk)

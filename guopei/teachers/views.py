@@ -607,10 +607,11 @@ def intake_list(request: HttpRequest) -> HttpResponse:
             return redirect("teachers:intake_list")
         project = access_project_for_user(request.user, request.POST.get("project"))
         if form.is_valid():
-            services.intake_assign(actor=request.user, project=project, institution=form.cleaned_data["institution"])
+            services.intake_assign(actor=request.user, project=project, institution=form.cleaned_data["institution"],
+                                   county=form.cleaned_data["county"])
             messages.success(request, "已设置承训机构。")
             return redirect("teachers:intake_list")
     projects = _projects_for_user(request.user).order_by("-plan__year", "code").prefetch_related(
-        "intake_assignments__institution")[:300]
+        "intake_assignments__institution", "intake_assignments__county")[:300]
     return render(request, "teachers/intake_list.html", {"projects": projects, "form": form})
 

@@ -7,6 +7,7 @@ the same transaction. The province's manual assignment keeps working beside it.
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from guopei.core.models import AuditEvent
 from guopei.orgs.tests.factories import InstitutionFactory
@@ -38,8 +39,8 @@ def test_mgmt5_signed_contract_makes_its_lead_the_intake_not_the_partners(consor
     assert assignment.institution == institution and assignment.assigned_by == province_admin
     (event,) = intake_events()
     assert event.actor == province_admin and event.object_id == str(assignment.pk)
-    assert event.detail == {"project": lot.pk, "institution": institution.pk, "source": "contract",
-                            "contract": contract.code}
+    assert event.detail == {"project": lot.pk, "institution": institution.pk, "county": None,
+                            "source": "contract", "contract": contract.code}
     # The lead's staff may now confirm or return the county's nominees; the partner's may not.
     assert teacher_services.can_receive(staff, lot)
     assert not teacher_services.can_receive(staff_for(remote), lot)
@@ -92,3 +93,37 @@ def test_mgmt5_a_failing_intake_undoes_the_signing(consortium_award, lot, provin
     assert not Contract.objects.exists() and not lot.commitments.exists()
     assert not IntakeAssignment.objects.exists()
     assert not AuditEvent.objects.filter(action="tenders.contract_sign").exists()
+
+
+def test_mgmt5_it20_contract_receives_only_its_own_countys_nominees(it20, province_admin, experts, county_admin):
+    """TENDER-1/2: each IT 2.0 project county is its own lot; its institution receives that county's nominees
+    and neither sees nor decides another county's."""
+    from guopei.orgs.tests.factories import SchoolFactory
+    from guopei.teachers.models import Nomination
+    from guopei.teachers.selectors import nominations_for_user
+    from guopei.teachers.tests.factories import TeacherFactory
+
+    from .test_awards import _it20_award
+
+    xiaodian, yingze = InstitutionFactory(name="小店区承训机构"), InstitutionFactory(name="迎泽区承训机构")
+    for n, (code, winner) in enumerate((("140105", xiaodian), ("140106", yingze))):
+        award = _it20_award(it20, province_admin, code, winner, experts, n)
+        services.contract_sign(award=award, actor=province_admin, now=SIGNING)
+    assert {(a.institution, a.county_id) for a in IntakeAssignment.objects.filter(project=it20)} == {
+        (xiaodian, "140105"), (yingze, "140106")}
+    nominations = {
+        code: Nomination.objects.create(project=it20, teacher=TeacherFactory(school=SchoolFactory(county_id=code)),
+                                        county_id=code, proposed_by=county_admin)
+        for code in ("140105", "140106")}
+    xiaodian_staff, yingze_staff = staff_for(xiaodian), staff_for(yingze)
+    assert list(nominations_for_user(xiaodian_staff)) == [nominations["140105"]]
+    assert list(nominations_for_user(yingze_staff)) == [nominations["140106"]]
+    assert teacher_services.can_receive(xiaodian_staff, it20, "140105")
+    assert not teacher_services.can_receive(xiaodian_staff, it20, "140106")
+    with pytest.raises(PermissionDenied):
+        teacher_services.nomination_confirm(actor=xiaodian_staff, nomination=nominations["140106"])
+    confirmed = teacher_services.nomination_confirm(actor=yingze_staff, nomination=nominations["140106"])
+    assert confirmed.status == Nomination.Status.CONFIRMED
+    # A project-wide assignment by the province (no county) covers every county again.
+    teacher_services.intake_assign(actor=province_admin, project=it20, institution=xiaodian)
+    assert set(nominations_for_user(xiaodian_staff)) == set(nominations.values())
