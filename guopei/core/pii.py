@@ -14,11 +14,14 @@ Token layout (AES-GCM): ``a1:<key id, 8 hex>:<base64url(nonce 12 bytes || cipher
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -45,7 +48,7 @@ class _Keyring:
     aes: dict[str, AESGCM]
     fernet: MultiFernet
     fernet_newest: Fernet
-    hash_mac: hmac.HMAC
+    hash_key: bytes
     cipher: str
 
     @property
@@ -78,9 +81,8 @@ def _keyring_for(keys: tuple[str, ...], hash_key: str, cipher: str) -> _Keyring:
         ids.append(key_id)
         aes[key_id] = cipher_obj
     fernets = [Fernet(key.encode()) for key in keys]
-    mac = hmac.new(hash_key.encode(), digestmod=hashlib.sha256)
-    return _Keyring(ids=tuple(ids), aes=aes, fernet=MultiFernet(fernets), fernet_newest=fernets[0], hash_mac=mac,
-                    cipher=cipher)
+    return _Keyring(ids=tuple(ids), aes=aes, fernet=MultiFernet(fernets), fernet_newest=fernets[0],
+                    hash_key=hash_key.encode(), cipher=cipher)
 
 
 _LAST: tuple[object, _Keyring] | None = None
@@ -112,6 +114,66 @@ def pii_encrypt(value: str) -> str:
     nonce = os.urandom(12)
     sealed = ring.aes[ring.newest_id].encrypt(nonce, data, None)
     return f"{AESGCM_PREFIX}:{ring.newest_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+# base64url without a per-call function chain: b2a_base64 and a translation table (what urlsafe_b64encode does).
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def pii_encrypter() -> Callable[[str], str]:
+    """`pii_encrypt` for many values in a row (a roster import): the keyring read once, the same tokens.
+
+    Nonces are drawn from the operating system 4,096 at a time instead of one system call per value; each is
+    still 12 random bytes used once (the token format and its security are those of `pii_encrypt`).
+    """
+    ring = _keyring()
+    if ring.cipher == "fernet":
+        return pii_encrypt
+    seal = ring.aes[ring.newest_id].encrypt
+    prefix = f"{AESGCM_PREFIX}:{ring.newest_id}:"
+    b2a, urlsafe, urandom = binascii.b2a_base64, _URLSAFE, os.urandom
+    pool = b""
+    used = 0
+
+    def encrypt(value: str) -> str:
+        nonlocal pool, used
+        if not value:
+            return ""
+        if used >= len(pool):
+            pool, used = urandom(12 * 4096), 0
+        nonce = pool[used:used + 12]
+        used += 12
+        return prefix + b2a(nonce + seal(nonce, value.encode(), None), newline=False).translate(urlsafe).decode()
+
+    return encrypt
+
+
+def pii_hasher() -> Callable[[str], str]:
+    """`pii_hash` for many values in a row: the same HMAC-SHA256 hex digests, about twice as fast per value.
+
+    HMAC (RFC 2104) from the key's inner and outer SHA-256 states, computed once and copied per value.
+    """
+    inner, outer = _hmac_states(_keyring().hash_key)
+
+    def hash_value(value: str) -> str:
+        if not value:
+            return ""
+        state = inner.copy()
+        state.update(value.encode())
+        final = outer.copy()
+        final.update(state.digest())
+        return final.hexdigest()
+
+    return hash_value
+
+
+@lru_cache(maxsize=4)
+def _hmac_states(key: bytes) -> tuple[Any, Any]:
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    return (hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key)))
 
 
 def pii_decrypt(token: str) -> str:
@@ -153,9 +215,7 @@ def pii_hash(value: str) -> str:
     """Keyed hash (HMAC-SHA256, hex) for exact lookup and uniqueness; the empty string stays empty."""
     if not value:
         return ""
-    mac = _keyring().hash_mac.copy()
-    mac.update(value.encode())
-    return mac.hexdigest()
+    return hmac.digest(_keyring().hash_key, value.encode(), "sha256").hex()
 
 
 def mask_id_number(value: str) -> str:
