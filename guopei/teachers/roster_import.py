@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import re
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from django.conf import settings
@@ -22,14 +24,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from guopei.core.audit import audit_record
-from guopei.core.pii import pii_encrypt, pii_hash
-from guopei.core.spreadsheets import read_table, write_xlsx
+from guopei.core.pii import pii_encrypter, pii_hasher
+from guopei.core.spreadsheets import RowError, read_table, write_xlsx
 from guopei.orgs.models import School
 from guopei.orgs.scoping import user_covers_region
 
-from .bulk import insert_rows, update_rows
+from .bulk import db_datetime, import_session, insert_rows, matching, update_rows
 from .id_numbers import IdNumberError, parse_id_number
 from .importing import (
+    ERR_TOO_MANY_ROWS,
+    ROWS_FAILED,
     CellError,
     Column,
     ImportFileError,
@@ -116,9 +120,21 @@ CREATE_DEFAULTS: dict[str, Any] = {
 FIELDS = ("name", "name_pinyin", "gender", "birth_date", "school_id", "region_code", "segment", "subject", "title",
           "post", "backbone_level", "preschool_major", "first_employed_on", "employment_type", "status")
 INSERT_COLUMNS = ("created_at", "updated_at", *FIELDS, "id_number", "id_hash", "phone", "phone_hash", "is_demo")
-BATCH = 10000
-# Files at least this long are validated and encrypted in worker processes (settings.TEACHERS_IMPORT_PROCESSES).
+_SCHOOL_ID, _SEGMENT, _ID_HASH, _PHONE, _PHONE_HASH = (
+    INSERT_COLUMNS.index(c) for c in ("school_id", "segment", "id_hash", "phone", "phone_hash"))
+# Rows per statement when writing (COPY / executemany / UPDATE batches).
+BATCH = 5000
+# Rows checked as one piece of work; the writing of a chunk starts as soon as it and those before it are checked.
+CHUNK_ROWS = 5000
+# Files at least this long are checked in worker processes (settings.TEACHERS_IMPORT_PROCESSES).
 PARALLEL_MIN_ROWS = 20000
+
+# One checked row, compact because 100,000 of them cross a pipe from the worker processes: (line, ID number,
+# phone — None when the file has no phone column —, school code, the values in INSERT_COLUMNS order with the
+# school's id and region still to fill in, and the segment too when it is blank: it is then the school's kind).
+CheckedRow = tuple[int, str, str | None, str, tuple[Any, ...]]
+# What checking one chunk gives: its rows, its cell errors (capped) and their count, its last line.
+Checked = tuple[list[CheckedRow], list[RowError], int, int]
 
 
 class ImportFailed(Exception):
@@ -127,19 +143,6 @@ class ImportFailed(Exception):
     def __init__(self, message: str, errors: RowErrors | None = None) -> None:
         super().__init__(message)
         self.errors = errors
-
-
-@dataclass(slots=True)
-class RosterRow:
-    line: int
-    id_hash: str
-    id_number: str
-    phone: str | None  # None: the file has no phone column
-    values: dict[str, Any] = field(default_factory=dict)
-    # Encrypted and hashed while validating (in parallel for big files); used if the row becomes a new teacher.
-    id_cipher: str = ""
-    phone_cipher: str = ""
-    phone_hash: str = ""
 
 
 @dataclass
@@ -234,18 +237,22 @@ def _validators(cols: dict[str, int]) -> list[tuple[str, int, Any]]:
     return [(key, cols.get(key, -1), check) for key, check in checks.items() if key in cols or key in required]
 
 
-def _parse_rows(raw_rows: list[list[Any]], first_line: int, cols: dict[str, int], errors: RowErrors,
-                today: date) -> list[RosterRow]:
-    """Check every cell that can be checked without the database, in one pass with no per-row setup.
+def _check_rows(raw_rows: Sequence[Sequence[Any]], first_line: int, cols: dict[str, int], today: date,
+                errors: RowErrors) -> list[CheckedRow]:
+    """Check every cell that can be checked without the database, and encrypt and hash what a new teacher needs.
 
-    Duplicates across the file are found afterwards (`_drop_duplicates`), so chunks can be checked in parallel.
+    One pass with no per-row setup. Duplicates across the file, schools and stored teachers are checked by the
+    process that writes (`_Writer`), so chunks can be checked in parallel.
     """
-    rows: list[RosterRow] = []
+    rows: list[CheckedRow] = []
     labels = {c.key: c.label for c in ROSTER_COLUMNS}
     validators = _validators(cols)
     id_col = cols["id_number"]
     gender_col = cols.get("gender", -1)
     birth_col = cols.get("birth_date", -1)
+    has_phone = "phone" in cols
+    encrypt, hash_value = pii_encrypter(), pii_hasher()
+    defaults = CREATE_DEFAULTS
     for offset, raw in enumerate(raw_rows):
         line = first_line + offset
         if not any(raw):  # a blank line (cells "" or None)
@@ -263,8 +270,6 @@ def _parse_rows(raw_rows: list[list[Any]], first_line: int, cols: dict[str, int]
         except IdNumberError as exc:
             errors.add(line, labels["id_number"], raw[id_col], str(exc))
             continue
-        values["gender"] = parsed.gender
-        values["birth_date"] = parsed.birth_date
         if gender_col >= 0:
             try:
                 gender = GENDER_OPTIONS.get(raw[gender_col]) or choice(raw[gender_col], GENDER_OPTIONS,
@@ -289,63 +294,128 @@ def _parse_rows(raw_rows: list[list[Any]], first_line: int, cols: dict[str, int]
         if errors.count != before:
             continue
         number = parsed.number
-        values["name_pinyin"] = name_pinyin(values["name"])
-        phone = values.pop("phone") if "phone" in cols else None
-        rows.append(RosterRow(line=line, id_hash=pii_hash(number), id_number=number, phone=phone, values=values,
-                              id_cipher=pii_encrypt(number), phone_cipher=pii_encrypt(phone or ""),
-                              phone_hash=pii_hash(phone or "")))
+        name = values["name"]
+        phone = values["phone"] if has_phone else None
+        get = values.get
+        rows.append((line, number, phone, values["school_code"], (
+            None, None, name, name_pinyin(name), parsed.gender, parsed.birth_date, None, None, get("segment", ""),
+            get("subject", defaults["subject"]), get("title", defaults["title"]), get("post", defaults["post"]),
+            get("backbone_level", defaults["backbone_level"]),
+            get("preschool_major", defaults["preschool_major"]),
+            get("first_employed_on", defaults["first_employed_on"]),
+            get("employment_type", defaults["employment_type"]), get("status", defaults["status"]),
+            encrypt(number), hash_value(number), encrypt(phone or ""), hash_value(phone or ""), False,
+        )))
     return rows
 
 
-def _drop_duplicates(rows: list[RosterRow], errors: RowErrors) -> list[RosterRow]:
-    """Refuse a second row with an ID number already seen in the file (the first one stays)."""
-    seen: dict[str, int] = {}
-    kept: list[RosterRow] = []
-    for row in rows:
-        first = seen.get(row.id_hash)
-        if first is not None:
-            errors.add(row.line, "身份证号", row.id_number, ERR_DUPLICATE.format(line=first))
-            continue
-        seen[row.id_hash] = row.line
-        kept.append(row)
-    return kept
+class _Rows:
+    """The rows to check as units of work: here the rows of a table this process has read, CHUNK_ROWS a unit."""
+
+    def __init__(self, rows: list[list[Any]]) -> None:
+        self.rows = rows
+        self.units = -(-len(rows) // CHUNK_ROWS)
+
+    def chunks(self, unit: int) -> list[tuple[int, list[list[Any]]]]:
+        """The unit's chunks: (spreadsheet line of the first row, rows)."""
+        start = unit * CHUNK_ROWS
+        return [(start + 2, self.rows[start:start + CHUNK_ROWS])]
 
 
-# Rows handed to forked worker processes: set just before the pool forks, read by the children (copy-on-write).
-_SHARED: tuple[list[list[Any]], dict[str, int], date] | None = None
-
-
-def _parse_chunk(bounds: tuple[int, int]) -> tuple[list[RosterRow], list[Any], int]:
-    assert _SHARED is not None
-    raw_rows, cols, today = _SHARED
-    start, end = bounds
+def _check_chunk(first_line: int, raw_rows: list[list[Any]], cols: dict[str, int], today: date) -> Checked:
     errors = RowErrors()
-    rows = _parse_rows(raw_rows[start:end], start + 2, cols, errors, today)
-    return rows, errors.items, errors.count
+    rows = _check_rows(raw_rows, first_line, cols, today, errors)
+    return rows, errors.items, errors.count, first_line + len(raw_rows) - 1
 
 
-def _parse_all(raw_rows: list[list[Any]], cols: dict[str, int], today: date) -> tuple[list[RosterRow], RowErrors]:
-    """Validate (and encrypt) every row; big files are split over worker processes, one per core."""
-    global _SHARED
-    errors = RowErrors()
-    workers = min(os.cpu_count() or 1, settings.TEACHERS_IMPORT_PROCESSES)
-    if len(raw_rows) < PARALLEL_MIN_ROWS or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return _drop_duplicates(_parse_rows(raw_rows, 2, cols, errors, today), errors), errors
-    step = -(-len(raw_rows) // (workers * 4))
-    bounds = [(start, min(start + step, len(raw_rows))) for start in range(0, len(raw_rows), step)]
-    _SHARED = (raw_rows, cols, today)
-    rows: list[RosterRow] = []
+def _checked_in_process(source: _Rows, cols: dict[str, int], today: date) -> Iterator[Checked]:
+    for unit in range(source.units):
+        for first_line, raw_rows in source.chunks(unit):
+            yield _check_chunk(first_line, raw_rows, cols, today)
+
+
+# What the worker processes check: set just before they are forked, read by them (copy-on-write).
+_WORK: tuple[_Rows, dict[str, int], date] | None = None
+
+
+def _worker(conn: Connection, worker: int, workers: int) -> None:
+    """A forked worker: check units worker, worker + workers, …; send each chunk as soon as it is checked.
+
+    It only computes: it never touches the database connection it inherits.
+    """
+    assert _WORK is not None
+    source, cols, today = _WORK
     try:
-        # Workers only compute: they never touch the database connection they inherit.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for chunk_rows, chunk_errors, chunk_count in pool.map(_parse_chunk, bounds):
-                rows.extend(chunk_rows)
-                for item in chunk_errors:
-                    errors.add(item.row, item.column, item.value, item.reason)
-                errors.count += chunk_count - len(chunk_errors)
+        for unit in range(worker, source.units, workers):
+            chunks = source.chunks(unit)
+            for seq, (first_line, raw_rows) in enumerate(chunks):
+                payload = pickle.dumps(_check_chunk(first_line, raw_rows, cols, today), protocol=5)
+                conn.send((unit, seq, seq == len(chunks) - 1))
+                conn.send_bytes(payload)
+        conn.send(None)
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
     finally:
-        _SHARED = None
-    return _drop_duplicates(rows, errors), errors
+        conn.close()
+
+
+class _Workers:
+    """Worker processes, forked on creation, checking the units between them; iterate for the chunks in order."""
+
+    def __init__(self, source: _Rows, cols: dict[str, int], today: date, workers: int) -> None:
+        global _WORK
+        context = multiprocessing.get_context("fork")
+        self.units = source.units
+        self.processes: list[Any] = []
+        self.receivers: list[Connection] = []
+        _WORK = (source, cols, today)
+        try:
+            for worker in range(workers):
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(target=_worker, args=(sender, worker, workers), daemon=True)
+                process.start()
+                sender.close()
+                self.processes.append(process)
+                self.receivers.append(receiver)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            _WORK = None
+
+    def __iter__(self) -> Iterator[Checked]:
+        pending: dict[tuple[int, int], tuple[bool, bytes]] = {}
+        live = list(self.receivers)
+        unit = seq = 0
+        while unit < self.units:
+            if (unit, seq) not in pending:
+                if not live:
+                    raise RuntimeError("roster check workers ended before sending every chunk")
+                for conn in wait(live):
+                    assert isinstance(conn, Connection)
+                    try:
+                        header = conn.recv()
+                    except EOFError:
+                        raise RuntimeError("a roster check worker ended unexpectedly") from None
+                    if header is None:
+                        live.remove(conn)
+                    elif header[0] == "error":
+                        raise RuntimeError(f"a roster check worker failed:\n{header[1]}")
+                    else:
+                        pending[(header[0], header[1])] = (header[2], conn.recv_bytes())
+                continue
+            last, payload = pending.pop((unit, seq))
+            yield pickle.loads(payload)  # noqa: S301 - bytes from a worker this process forked
+            unit, seq = (unit + 1, 0) if last else (unit, seq + 1)
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes:
+            process.join()
+        for conn in self.receivers:
+            conn.close()
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
@@ -353,18 +423,24 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[start:start + size]
 
 
-def _load_schools(codes: set[str]) -> dict[str, tuple[int, str, str, str]]:
+def _load_schools(codes: Iterable[str]) -> dict[str, tuple[int, str, str, str]]:
     schools: dict[str, tuple[int, str, str, str]] = {}
     for chunk in _chunks(sorted(codes), 5000):
-        for pk, code, region, kind, name in School.objects.filter(code__in=chunk).values_list(
+        for pk, code, region, kind, name in School.objects.filter(code__in=chunk).order_by().values_list(
             "pk", "code", "region_code", "kind", "name"
         ):
             schools[code] = (pk, region, kind, name)
     return schools
 
 
+def _load_all_schools() -> dict[str, tuple[int, str, str, str]]:
+    return {code: (pk, region, kind, name) for pk, code, region, kind, name in
+            School.objects.values_list("pk", "code", "region_code", "kind", "name").order_by()}
+
+
 EXISTING_FIELDS = ("pk", "id_hash", "phone", "phone_hash", "school__name", *FIELDS)
 _EXISTING_INDEX = {name: i for i, name in enumerate(EXISTING_FIELDS)}
+_EXISTING_REGION, _EXISTING_PHONE_HASH = _EXISTING_INDEX["region_code"], _EXISTING_INDEX["phone_hash"]
 
 
 class Existing(tuple):  # type: ignore[type-arg]
@@ -383,14 +459,156 @@ class Existing(tuple):  # type: ignore[type-arg]
 def _load_existing(hashes: list[str]) -> dict[str, Any]:
     existing: dict[str, Any] = {}
     for chunk in _chunks(hashes, 5000):
-        for values in Teacher.objects.filter(id_hash__in=chunk).values_list(*EXISTING_FIELDS):
+        for values in Teacher.objects.filter(matching(Teacher, "id_hash", chunk)).order_by().values_list(
+                *EXISTING_FIELDS):
             existing[values[1]] = Existing(values)
     return existing
 
 
+class _Writer:
+    """Takes the checked chunks in file order; checks what needs the database; writes while nothing is wrong.
+
+    Everything runs inside the caller's transaction: once any error is found nothing more is written, the
+    remaining chunks are still checked so that the error file lists every problem, and the caller's
+    `ImportFailed` rolls back what was written. Errors are kept as the one-pass import listed them: cell errors,
+    then duplicates, then school and stored-teacher errors (this matters only beyond the error file's cap).
+    """
+
+    def __init__(self, *, actor: Any, cols: dict[str, int], now: datetime, total: int, report: ProgressFn,
+                 schools: dict[str, tuple[int, str, str, str]] | None = None) -> None:
+        self.actor = actor
+        self.now = now
+        self.stamp = db_datetime(now)  # created_at and updated_at of the new rows, as the driver takes them
+        self.total = total
+        self.report = report
+        self.schools: dict[str, tuple[int, str, str, str] | None] = dict(schools or {})
+        self.allowed: dict[str, bool] = {}
+        self.seen: dict[str, int] = {}
+        self.cell_errors, self.duplicate_errors, self.school_errors = RowErrors(), RowErrors(), RowErrors()
+        # FIELDS the file sets (the others keep what is stored): positions in INSERT_COLUMNS and EXISTING_FIELDS.
+        present = {"name", "name_pinyin", "gender", "birth_date", "school_id", "region_code", *cols}
+        self.compared = [(key, 2 + i, 5 + i) for i, key in enumerate(FIELDS) if key in present]
+        self.rows = self.created = self.updated = self.unchanged = 0
+        self.last_line = 1
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.cell_errors or self.duplicate_errors or self.school_errors)
+
+    def _covers(self, region: str) -> bool:
+        if region not in self.allowed:
+            self.allowed[region] = user_covers_region(self.actor, region, TEACHER_ADMIN_ROLES)
+        return self.allowed[region]
+
+    def add(self, checked: Checked) -> None:
+        rows, cell_items, cell_count, last_line = checked
+        self.last_line = max(self.last_line, last_line)
+        for item in cell_items:
+            self.cell_errors.add(item.row, item.column, item.value, item.reason)
+        self.cell_errors.count += cell_count - len(cell_items)
+        kept: list[CheckedRow] = []
+        seen = self.seen
+        for row in rows:
+            id_hash = row[4][_ID_HASH]
+            first = seen.get(id_hash)
+            if first is not None:
+                self.duplicate_errors.add(row[0], "身份证号", row[1], ERR_DUPLICATE.format(line=first))
+                continue
+            seen[id_hash] = row[0]
+            kept.append(row)
+        missing = {row[3] for row in kept if row[3] not in self.schools}
+        if missing:
+            found = _load_schools(missing)
+            self.schools.update({code: found.get(code) for code in missing})
+        existing = _load_existing([row[4][_ID_HASH] for row in kept])
+        new: list[tuple[Any, ...]] = []
+        changes: list[tuple[Any, dict[str, Any]]] = []
+        now, compared, stamp = self.now, self.compared, self.stamp
+        for line, _number, phone, code, values in kept:
+            school = self.schools[code]
+            if school is None:
+                self.school_errors.add(line, "学校标识码", code, ERR_SCHOOL_UNKNOWN)
+                continue
+            pk, region, kind, _name = school
+            if not self._covers(region):
+                self.school_errors.add(line, "学校标识码", code, ERR_SCHOOL_OUT_OF_SCOPE)
+                continue
+            current = existing.get(values[_ID_HASH])
+            if current is not None and current[_EXISTING_REGION] != region:
+                self.school_errors.add(line, "学校标识码", code,
+                                       ERR_TEACHER_ELSEWHERE.format(school=current["school__name"]))
+                continue
+            # A blank segment is the school's kind (a file without the column leaves a stored teacher's alone).
+            values = (stamp, stamp, *values[2:_SCHOOL_ID], pk, region, values[_SEGMENT] or kind,
+                      *values[_SEGMENT + 1:])
+            if current is None:
+                new.append(values)
+                continue
+            diff = {key: values[i] for key, i, j in compared if values[i] != current[j]}
+            if phone is not None and values[_PHONE_HASH] != current[_EXISTING_PHONE_HASH]:
+                diff["phone"] = values[_PHONE]
+                diff["phone_hash"] = values[_PHONE_HASH]
+            if diff:
+                changes.append((current, diff))
+            else:
+                self.unchanged += 1
+        self.rows += len(kept)
+        if self.failed:
+            self.report(self.last_line - 1, self.total, "正在检查数据")
+            return
+        self._write(new, changes, now)
+
+    def _write(self, new: list[tuple[Any, ...]], changes: list[tuple[Any, dict[str, Any]]], now: datetime) -> None:
+        done = self.last_line - 1
+        for batch in _chunks(new, BATCH):
+            insert_rows(Teacher, INSERT_COLUMNS, batch)
+            self.created += len(batch)
+            self.report(done, self.total, "正在写入新教师")
+        if changes:
+            changed_fields: set[str] = set()
+            for _current, diff in changes:
+                changed_fields.update(diff)
+            columns = [*sorted(changed_fields), "updated_at"]
+            for batch in _chunks(changes, BATCH):
+                update_rows(Teacher, columns, [
+                    (current["pk"], *(diff.get(c, current.get(c)) for c in columns[:-1]), now)
+                    for current, diff in batch
+                ])
+                self.updated += len(batch)
+                self.report(done, self.total, "正在更新已有教师")
+        if not new and not changes:
+            self.report(done, self.total, "正在检查数据")
+
+    def errors(self) -> RowErrors:
+        """Every error, in the order the one-pass import added them, sorted by line for the error file."""
+        errors = RowErrors()
+        for part in (self.cell_errors, self.duplicate_errors, self.school_errors):
+            for item in part.items:
+                errors.add(item.row, item.column, item.value, item.reason)
+            errors.count += part.count - len(part.items)
+        errors.items.sort(key=lambda item: item.row)
+        return errors
+
+    def outcome(self) -> ImportOutcome:
+        return ImportOutcome(rows=self.rows, created=self.created, updated=self.updated, unchanged=self.unchanged)
+
+
+def _workers_for(rows: int) -> int:
+    workers = min(os.cpu_count() or 1, settings.TEACHERS_IMPORT_PROCESSES)
+    if rows < PARALLEL_MIN_ROWS or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return workers
+
+
 def roster_import(*, data: bytes, filename: str, actor: Any, progress: ProgressFn | None = None,
                   today: date | None = None) -> ImportOutcome:
-    """Validate and apply a roster file; raise `ImportFailed` (nothing saved) if anything is wrong."""
+    """Validate and apply a roster file; raise `ImportFailed` (nothing saved) if anything is wrong.
+
+    The rows are checked in chunks (by worker processes for a big file) and each chunk is written, inside one
+    transaction, as soon as it and every chunk before it have been checked: reading, checking and writing
+    overlap. Any error stops the writing, the rest of the file is still checked, and the transaction is rolled
+    back: all or nothing, as if the whole file had been checked first.
+    """
     from guopei.core.spreadsheets import SpreadsheetError
 
     report = progress or (lambda done, total, message: None)
@@ -402,93 +620,28 @@ def roster_import(*, data: bytes, filename: str, actor: Any, progress: ProgressF
     except (SpreadsheetError, ImportFileError) as exc:
         raise ImportFailed(str(exc)) from None
     if len(table.rows) > settings.TEACHERS_IMPORT_MAX_ROWS:
-        from .importing import ERR_TOO_MANY_ROWS
-
         raise ImportFailed(ERR_TOO_MANY_ROWS.format(limit=settings.TEACHERS_IMPORT_MAX_ROWS))
     total = len(table.rows)
-    report(0, total, "正在检查数据")
-    rows, errors = _parse_all(table.rows, cols, today)
+    source = _Rows(table.rows)
     del table
-    schools = _load_schools({r.values["school_code"] for r in rows})
-    existing = _load_existing([r.id_hash for r in rows])
-    allowed: dict[str, bool] = {}
-
-    def covers(region: str) -> bool:
-        if region not in allowed:
-            allowed[region] = user_covers_region(actor, region, TEACHER_ADMIN_ROLES)
-        return allowed[region]
-
-    for row in rows:
-        school = schools.get(row.values["school_code"])
-        if school is None:
-            errors.add(row.line, "学校标识码", row.values["school_code"], ERR_SCHOOL_UNKNOWN)
-            continue
-        pk, region, kind, _name = school
-        if not covers(region):
-            errors.add(row.line, "学校标识码", row.values["school_code"], ERR_SCHOOL_OUT_OF_SCOPE)
-            continue
-        current = existing.get(row.id_hash)
-        if current is not None and current["region_code"] != region:
-            errors.add(row.line, "学校标识码", row.values["school_code"],
-                       ERR_TEACHER_ELSEWHERE.format(school=current["school__name"]))
-            continue
-        row.values["school_id"] = pk
-        row.values["region_code"] = region
-        # A blank segment means the school's kind; a file without the column keeps what is stored.
-        if row.values.get("segment") == "" or ("segment" not in row.values and current is None):
-            row.values["segment"] = kind
-    if errors:
-        from .importing import ROWS_FAILED
-
-        errors.items.sort(key=lambda item: item.row)
-        raise ImportFailed(ROWS_FAILED.format(count=errors.count), errors)
-    report(total, total, "检查通过，正在写入")
-    return _apply(rows, existing, actor=actor, report=report, filename=filename)
-
-
-def _apply(rows: list[RosterRow], existing: dict[str, Any], *, actor: Any,
-           report: ProgressFn, filename: str) -> ImportOutcome:
-    """Write the validated rows: one transaction, inserts by COPY/executemany, updates only where changed."""
-    now = timezone.now()
-    to_create: list[tuple[Any, ...]] = []
-    to_update: list[tuple[Any, dict[str, Any]]] = []
-    changed_fields: set[str] = set()
-    unchanged = 0
-    for row in rows:
-        values = row.values
-        current = existing.get(row.id_hash)
-        if current is None:
-            to_create.append((
-                now, now, *(values[key] if key in values else CREATE_DEFAULTS[key] for key in FIELDS),
-                row.id_cipher, row.id_hash, row.phone_cipher, row.phone_hash, False,
-            ))
-            continue
-        diff = {key: values[key] for key in FIELDS if key in values and values[key] != current[key]}
-        if row.phone is not None and row.phone_hash != current["phone_hash"]:
-            diff["phone"] = row.phone_cipher
-            diff["phone_hash"] = row.phone_hash
-        if not diff:
-            unchanged += 1
-            continue
-        changed_fields.update(diff)
-        to_update.append((current, diff))
-    total = len(rows)
-    done = 0
-    with transaction.atomic():
-        for batch in _chunks(to_create, BATCH):
-            insert_rows(Teacher, INSERT_COLUMNS, batch)
-            done += len(batch)
-            report(done, total, "正在写入新教师")
-        if to_update:
-            columns = [*sorted(changed_fields), "updated_at"]
-            for batch in _chunks(to_update, BATCH):
-                update_rows(Teacher, columns, [
-                    (current["pk"], *(diff.get(c, current.get(c)) for c in columns[:-1]), now)
-                    for current, diff in batch
-                ])
-                done += len(batch)
-                report(min(done, total), total, "正在更新已有教师")
-        outcome = ImportOutcome(rows=total, created=len(to_create), updated=len(to_update), unchanged=unchanged)
-        audit_record(actor=actor, action="teachers.roster_import", object_type="teachers.teacher",
-                     detail={"file": filename[:200], **outcome.as_dict()})
+    report(0, total, "正在检查数据")
+    workers = _workers_for(total)
+    pool = _Workers(source, cols, today, workers) if workers > 1 else None
+    try:
+        # While the workers check the first chunks: every school, for a big file (one query instead of one per chunk).
+        schools = _load_all_schools() if pool is not None else None
+        with transaction.atomic(), import_session():
+            writer = _Writer(actor=actor, cols=cols, now=timezone.now(), total=total, report=report,
+                             schools=schools)
+            for chunk in pool if pool is not None else _checked_in_process(source, cols, today):
+                writer.add(chunk)
+            if writer.failed:
+                errors = writer.errors()
+                raise ImportFailed(ROWS_FAILED.format(count=errors.count), errors)
+            outcome = writer.outcome()
+            audit_record(actor=actor, action="teachers.roster_import", object_type="teachers.teacher",
+                         detail={"file": filename[:200], **outcome.as_dict()})
+    finally:
+        if pool is not None:
+            pool.close()
     return outcome
