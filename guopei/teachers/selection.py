@@ -19,6 +19,7 @@ Eligible = meets every target condition of the project and hits no exclusion. Th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -178,8 +179,16 @@ class Selection:
         })
 
     def eligible(self) -> QuerySet[Teacher]:
-        """The eligible teachers, best first (reserve pool, fewest participations, longest since last, rural)."""
-        return self.ranked(self.base().filter(self.eligible_q()))
+        """The eligible teachers, best first (reserve pool, fewest participations, longest since last, rural).
+
+        Each reason is tested as a value that must not be true, `NOT (<reason>)`, rather than through
+        `eligible_q()`, whose double negations the ORM cancels: `school_id IN (<rural schools>)` would then be an
+        indexable condition, and SQLite would read a county's eligible teachers through the rural schools of the
+        whole province (measured 1.3 s for a county's first page, against 0.1 s through the county's index).
+        """
+        return self.ranked(self.base().filter(*[
+            ~ExpressionWrapper(q, output_field=BooleanField()) for q in self.reasons.values()
+        ]))
 
     def ineligible(self, reason: str = "") -> QuerySet[Teacher]:
         qs = self.base().filter(self.reasons[reason] if reason in self.reasons else self.failing_q())
@@ -255,7 +264,8 @@ class Selection:
         with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
         statement = f"{with_clause}SELECT c.*{sizes} FROM (SELECT {columns} FROM ({inner_sql}{fence}) t) c"  # noqa: S608
         params = (*[p for c in set_codes for p in self.sets[c].params], *inner_params)
-        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        # A transaction only for SET LOCAL: on SQLite (BEGIN IMMEDIATE) it would take the write lock for a read.
+        with transaction.atomic(savepoint=False) if postgres else nullcontext(), connection.cursor() as cursor:
             if postgres:
                 # No JIT compilation for this statement (nor, as SET LOCAL goes, for the rest of the
                 # transaction). The statement's estimated cost is close to the threshold above which PostgreSQL
