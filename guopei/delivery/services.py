@@ -30,7 +30,9 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from guopei.core.audit import _roles_for as audit_roles
 from guopei.core.audit import audit_record
+from guopei.core.middleware import client_ip, current_request
 from guopei.core.pii import pii_encrypt
 from guopei.core.uploads import DOCX, JPEG, PDF, PNG, UploadError, check_upload, stored_name
 from guopei.orgs.models import Membership
@@ -39,6 +41,7 @@ from guopei.plans.models import Project
 from guopei.teachers import services as teacher_services
 from guopei.teachers.models import IntegrityEntry, Nomination, Participation, Teacher
 
+from . import seats
 from .checkin import checkin_window, current_slot, token_valid
 from .models import (
     Attendance,
@@ -424,38 +427,45 @@ class NotOffered(LookupError):
     """The offering is not aimed at the teacher's region: for them it does not exist (pages and API answer 404)."""
 
 
-# The checks of a seat request in one statement (the hot path of the rush: see docs/adr/0004-seat-booking.md).
-# Written in SQL because it runs for every click: building it through the ORM cost more than executing it.
-_SEAT_CHECKS = """
-SELECT t.id, t.school_id, t.region_code,
-       EXISTS (SELECT 1 FROM {integrity} e WHERE e.teacher_id = t.id AND e.annulled_at IS NULL
-               AND e.event_date <= %s AND e.ban_until > %s),
-       (SELECT COUNT(*) FROM {seat} s WHERE s.teacher_id = t.id AND s.status IN ('held', 'waitlisted')),
-       (SELECT s.id FROM {seat} s WHERE s.offering_id = o.id AND s.teacher_id = t.id),
-       (SELECT s.status FROM {seat} s WHERE s.offering_id = o.id AND s.teacher_id = t.id),
-       (SELECT en.id FROM {enrolment} en WHERE en.klass_id = o.klass_id AND en.teacher_id = t.id),
-       (SELECT en.status FROM {enrolment} en WHERE en.klass_id = o.klass_id AND en.teacher_id = t.id),
-       o.id, o.klass_id, o.region_code, o.is_demo
-FROM {teacher} t LEFT JOIN {offering} o ON o.id = %s
-WHERE t.user_id = %s
-"""
+def _audit_values(actor: Any) -> dict[str, Any]:
+    """The actor's part of an audit event that a seat statement writes itself: what `audit_record` would write."""
+    return {"actor": actor.pk, "actor_name": actor.get_username()[:150], "role": audit_roles(actor),
+            "ip": client_ip(current_request())}
 
 
-def _seat_checks(user_id: int, offering_id: int, today: date) -> tuple[Any, ...] | None:
-    """Lock the teacher's row (PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock) and read
-    what the checks need: ban, seats held or waited for, this offering's seat, this class's enrolment, and the
-    offering's class and region."""
-    from django.db import connection
+_SEAT_FIELDS = [f.attname for f in Seat._meta.concrete_fields]
 
-    sql = _SEAT_CHECKS.format(integrity=IntegrityEntry._meta.db_table, seat=Seat._meta.db_table,
-                              enrolment=Enrolment._meta.db_table, teacher=Teacher._meta.db_table,
-                              offering=Offering._meta.db_table)
-    if connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF t"
-    day = connection.ops.adapt_datefield_value(today)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [day, day, offering_id, user_id])
-        return cursor.fetchone()
+
+def _seat(**values: Any) -> Seat:
+    """A seat as the database holds it, from the values a seat statement returned (the rest load on access)."""
+    return Seat.from_db(transaction.get_connection().alias, list(values),
+                        [values[name] for name in _SEAT_FIELDS if name in values])
+
+
+def _seat_refusal(checks: seats.TakeChecks, cap: int) -> ValidationError | None:
+    """The rule a seat request breaks, in the order the teacher is told (MGMT-6 ban, MGMT-3 cap, already in)."""
+    if checks.banned:
+        return ValidationError(ERR_BANNED)
+    if (checks.active_seats or 0) >= cap:
+        return ValidationError(ERR_OFFERING_CAP.format(cap=cap))
+    if checks.enrolment_status == Enrolment.Status.ENROLLED:
+        return ValidationError(ERR_ALREADY_IN_CLASS)
+    return None
+
+
+def _active_seat(checks: seats.TakeChecks, lock: seats.TeacherLock) -> Seat:
+    return _seat(id=checks.seat_id, offering_id=lock.offering_id, teacher_id=lock.teacher_id,
+                 status=checks.seat_status, queued_at=checks.seat_queued_at, promoted_at=checks.seat_promoted_at,
+                 cancelled_at=checks.seat_cancelled_at)
+
+
+def _no_seat_written(checks: seats.TakeChecks) -> ValidationError:
+    """Why a request that broke no rule got neither a seat nor a waitlist place."""
+    if not checks.open_now:
+        return ValidationError(ERR_OFFERING_CLOSED)
+    if not settings.DELIVERY_WAITLIST:
+        return ValidationError(ERR_OFFERING_FULL)
+    return ValidationError(ERR_RETRY)  # the cancelled seat taken again changed meanwhile
 
 
 def seat_take(*, actor: Any, offering: Offering | int, now: datetime | None = None) -> Seat:
@@ -464,9 +474,9 @@ def seat_take(*, actor: Any, offering: Offering | int, now: datetime | None = No
     Race-safe under a rush: the seat count moves only by `UPDATE … SET taken = taken + 1 WHERE taken < capacity`
     (one winner per last seat, whatever the database), the CHECK constraint `taken <= capacity` refuses any
     other path, and UNIQUE(offering, teacher) stops a double click from taking two seats. The teacher's row is
-    locked first (PostgreSQL) so one person's concurrent requests cannot pass the cap together. Choosing again
-    an offering one already holds or waits for returns that seat unchanged. `offering` may be just its id: the
-    checking statement reads what is needed of it.
+    locked first, in a statement of its own, so one person's concurrent requests (several tabs) cannot pass the cap
+    together. Choosing again an offering one already holds or waits for returns that seat unchanged. `offering` may
+    be just its id. On PostgreSQL the checks and every write are one statement (`seats.take`).
     """
     now = now or timezone.now()
     if not getattr(actor, "is_authenticated", False):
@@ -474,85 +484,88 @@ def seat_take(*, actor: Any, offering: Offering | int, now: datetime | None = No
     offering_id = offering if isinstance(offering, int) else offering.pk
     try:
         with transaction.atomic():
-            row = _seat_checks(actor.pk, offering_id, timezone.localdate(now))
-            if row is None:
+            lock = seats.take_lock(user_id=actor.pk, offering_id=offering_id)
+            if lock is None:
                 raise PermissionDenied(ERR_NOT_TEACHER)
-            (teacher_id, school_id, region_code, banned, active_seats, seat_id, seat_status, enrolment_id,
-             enrolment_status, found, klass_id, offering_region, offering_demo) = row
-            if found is None or not code_within(region_code, offering_region):
+            if lock.offering_id is None or not code_within(lock.region_code, lock.offering_region or ""):
                 raise NotOffered(ERR_OFFERING_REGION)
-            if seat_status in Seat.ACTIVE:
-                return Seat.objects.get(pk=seat_id)
-            if banned:
-                raise ValidationError(ERR_BANNED)
-            cap = settings.DELIVERY_OFFERING_CAP
-            if (active_seats or 0) >= cap:
-                raise ValidationError(ERR_OFFERING_CAP.format(cap=cap))
-            if enrolment_status == Enrolment.Status.ENROLLED:
-                raise ValidationError(ERR_ALREADY_IN_CLASS)
-            # Write the seat (and the enrolment a held seat brings) first and take the count last: the offering's
-            # row stays locked only from its UPDATE to the COMMIT, so requests for the same offering queue for as
-            # short a time as possible. A full offering turns the seat into a waitlist place instead.
-            if seat_id is not None:
-                # A cancelled or released seat is taken again: same row (UNIQUE(offering, teacher)).
-                if not Seat.objects.filter(pk=seat_id, status__in=[Seat.Status.CANCELLED,
-                                                                   Seat.Status.RELEASED]).update(
-                        status=Seat.Status.HELD, queued_at=now, cancelled_at=None, promoted_at=None):
-                    raise ValidationError(ERR_RETRY)
-                seat = Seat(pk=seat_id, offering_id=offering_id, teacher_id=teacher_id, status=Seat.Status.HELD,
-                            queued_at=now)
-            else:
-                seat = Seat.objects.create(offering_id=offering_id, teacher_id=teacher_id, status=Seat.Status.HELD,
-                                           queued_at=now)
-            new_enrolment = None
-            if enrolment_id is None:
-                new_enrolment = Enrolment.objects.create(
-                    klass_id=klass_id, teacher_id=teacher_id, school_id=school_id, region_code=region_code,
-                    source=Enrolment.Source.SELECTION, seat=seat, is_demo=bool(offering_demo))
-            taken = Offering.objects.filter(
-                pk=offering_id, status=Offering.Status.OPEN, opens_at__lte=now, closes_at__gt=now,
-                taken__lt=F("capacity"),
-            ).update(taken=F("taken") + 1)
-            if taken:
-                status = Seat.Status.HELD
-                if enrolment_id is not None:
-                    Enrolment.objects.filter(pk=enrolment_id).update(
-                        status=Enrolment.Status.ENROLLED, seat=seat, source=Enrolment.Source.SELECTION,
-                        school_id=school_id, region_code=region_code, updated_at=now)
-            else:
-                fresh = Offering.objects.only("status", "opens_at", "closes_at").get(pk=offering_id)
-                if not fresh.is_open_at(now):
-                    raise ValidationError(ERR_OFFERING_CLOSED)
-                if not settings.DELIVERY_WAITLIST:
-                    raise ValidationError(ERR_OFFERING_FULL)
-                status = Seat.Status.WAITLISTED
-                Seat.objects.filter(pk=seat.pk).update(status=status)
-                seat.status = status
-                if new_enrolment is not None:
-                    # Inserted above in this transaction, so nothing refers to it yet: one plain DELETE (the ORM's
-                    # delete would first look for rows of every model that points at enrolments).
-                    from django.db import connection
-
-                    with connection.cursor() as cursor:
-                        cursor.execute(f"DELETE FROM {Enrolment._meta.db_table} WHERE id = %s",  # noqa: S608
-                                       [new_enrolment.pk])
-            audit_record(actor=actor, action="delivery.seat_take", obj=seat, region_code=region_code,
-                         detail={"offering": offering_id, "status": status})
+            if seats.one_statement():
+                return _seat_take_in_one_statement(actor, lock, now)
+            return _seat_take_step_by_step(actor, lock, now)
     except IntegrityError:
         # The same teacher's other request inserted the seat first: that one stands.
         existing = Seat.objects.filter(offering_id=offering_id, teacher__user_id=actor.pk).first()
         if existing is None:
             raise
         return existing
+
+
+def _seat_take_in_one_statement(actor: Any, lock: seats.TeacherLock, now: datetime) -> Seat:
+    cap = settings.DELIVERY_OFFERING_CAP
+    result = seats.take(lock=lock, now=now, today=timezone.localdate(now), cap=cap,
+                        waitlist=settings.DELIVERY_WAITLIST, audit=_audit_values(actor))
+    checks = result.checks
+    if checks.seat_status in Seat.ACTIVE:
+        return _active_seat(checks, lock)
+    refusal = _seat_refusal(checks, cap)
+    if refusal is not None:
+        raise refusal
+    if result.seat_id is None:
+        raise _no_seat_written(checks)  # rolls back a count the statement may have moved
+    return _seat(id=result.seat_id, created_at=now, updated_at=now, offering_id=lock.offering_id,
+                 teacher_id=lock.teacher_id, status=result.seat_status, queued_at=now, promoted_at=None,
+                 cancelled_at=None)
+
+
+def _seat_take_step_by_step(actor: Any, lock: seats.TeacherLock, now: datetime) -> Seat:
+    """The same request as separate statements, for SQLite: its IMMEDIATE transaction serialises the writers."""
+    assert lock.offering_id is not None and lock.klass_id is not None
+    cap = settings.DELIVERY_OFFERING_CAP
+    checks = seats.take_checks(teacher_id=lock.teacher_id, offering_id=lock.offering_id, klass_id=lock.klass_id,
+                               now=now, today=timezone.localdate(now))
+    if checks.seat_status in Seat.ACTIVE:
+        return _active_seat(checks, lock)
+    refusal = _seat_refusal(checks, cap)
+    if refusal is not None:
+        raise refusal
+    if Offering.objects.filter(pk=lock.offering_id, status=Offering.Status.OPEN, opens_at__lte=now,
+                               closes_at__gt=now, taken__lt=F("capacity")).update(taken=F("taken") + 1):
+        status = Seat.Status.HELD
+    elif checks.open_now and settings.DELIVERY_WAITLIST:
+        status = Seat.Status.WAITLISTED
+    else:
+        raise _no_seat_written(checks)
+    if checks.seat_id is not None:
+        # A cancelled or released seat is taken again: same row (UNIQUE(offering, teacher)).
+        if not Seat.objects.filter(pk=checks.seat_id, status__in=[Seat.Status.CANCELLED, Seat.Status.RELEASED]
+                                   ).update(status=status, queued_at=now, cancelled_at=None, promoted_at=None,
+                                            updated_at=now):
+            raise ValidationError(ERR_RETRY)
+        seat = _seat(id=checks.seat_id, offering_id=lock.offering_id, teacher_id=lock.teacher_id, status=status,
+                     queued_at=now, promoted_at=None, cancelled_at=None)
+    else:
+        seat = Seat.objects.create(offering_id=lock.offering_id, teacher_id=lock.teacher_id, status=status,
+                                   queued_at=now)
+    if status == Seat.Status.HELD:
+        if checks.enrolment_id is None:
+            Enrolment.objects.create(klass_id=lock.klass_id, teacher_id=lock.teacher_id, school_id=lock.school_id,
+                                     region_code=lock.region_code, source=Enrolment.Source.SELECTION, seat=seat,
+                                     is_demo=bool(lock.offering_demo))
+        else:
+            Enrolment.objects.filter(pk=checks.enrolment_id).update(
+                status=Enrolment.Status.ENROLLED, seat=seat, source=Enrolment.Source.SELECTION,
+                school_id=lock.school_id, region_code=lock.region_code, updated_at=now)
+    audit_record(actor=actor, action="delivery.seat_take", obj=seat, region_code=lock.region_code,
+                 detail={"offering": lock.offering_id, "status": status})
     return seat
 
 
 def _promote_next(offering_id: int, now: datetime) -> Seat | None:
     """Give a freed seat to the first teacher on the waitlist (a conditional update: one winner per seat)."""
     for candidate in (Seat.objects.filter(offering_id=offering_id, status=Seat.Status.WAITLISTED)
-                      .select_related("teacher", "offering").order_by("queued_at", "pk")[:20]):
+                      .select_related("teacher", "offering").order_by("queued_at", "pk").iterator(chunk_size=20)):
         if Seat.objects.filter(pk=candidate.pk, status=Seat.Status.WAITLISTED).update(
-                status=Seat.Status.HELD, promoted_at=now):
+                status=Seat.Status.HELD, promoted_at=now, updated_at=now):
             candidate.status = Seat.Status.HELD
             try:
                 with transaction.atomic():
@@ -560,44 +573,64 @@ def _promote_next(offering_id: int, now: datetime) -> Seat | None:
                                      is_demo=candidate.offering.is_demo)
             except ValidationError:
                 # Already in the class by another route: this place goes to the next teacher.
-                Seat.objects.filter(pk=candidate.pk).update(status=Seat.Status.RELEASED, cancelled_at=now)
+                Seat.objects.filter(pk=candidate.pk).update(status=Seat.Status.RELEASED, cancelled_at=now,
+                                                            updated_at=now)
                 continue
             if candidate.teacher.user_id:
-                notice_send(recipients=[candidate.teacher.user_id],
-                            text=f"您候补的选学项目“{candidate.offering.title}”有人退选，您已自动递补选上。",
+                notice_send(recipients=[candidate.teacher.user_id], text=_promoted_text(candidate.offering.title),
                             url=reverse("delivery:my_training"))
             return candidate
     return None
 
 
-def seat_cancel(*, actor: Any, seat: Seat, now: datetime | None = None) -> Seat:
+def _promoted_text(title: str) -> str:
+    return f"您候补的选学项目“{title}”有人退选，您已自动递补选上。"
+
+
+def seat_cancel(*, actor: Any, seat: Seat | int, now: datetime | None = None) -> Seat:
     """Give up a seat or a waitlist place; a freed seat goes to the first on the waitlist in the same
-    transaction, otherwise the count goes down (MGMT-3)."""
+    transaction, otherwise the count goes down (MGMT-3).
+
+    `seat` may be just its id. The seat's row is locked first, in a statement of its own, and read as it is then:
+    a waitlist place promoted a moment ago by someone else's cancellation is given back as the seat it now is. On
+    PostgreSQL the writes (the seat, its enrolment, the promotion with its enrolment and notice, the count, the audit
+    event) are one statement (`seats.cancel`). Raises `Seat.DoesNotExist` for no such seat and `PermissionDenied`
+    for someone else's.
+    """
     now = now or timezone.now()
+    seat_id = seat if isinstance(seat, int) else seat.pk
     with transaction.atomic():
-        seat = (Seat.objects.select_for_update(of=("self",)).select_related("offering__klass", "teacher")
-                .get(pk=seat.pk))
-        if seat.teacher.user_id != getattr(actor, "pk", None):
+        lock = seats.cancel_lock(seat_id=seat_id)
+        if lock is None:
+            raise Seat.DoesNotExist(seat_id)
+        if lock.user_id is None or lock.user_id != getattr(actor, "pk", None):
             raise PermissionDenied(ERR_SEAT_NOT_OWN)
-        if seat.status not in Seat.ACTIVE:
+        if lock.status not in Seat.ACTIVE:
             raise ValidationError(ERR_SEAT_STATE)
-        if seat.offering.klass.status == TrainingClass.Status.ENDED:
+        if lock.klass_status == TrainingClass.Status.ENDED:
             raise ValidationError(ERR_CLASS_ENDED)
-        was_held = seat.status == Seat.Status.HELD
-        Seat.objects.filter(pk=seat.pk).update(status=Seat.Status.CANCELLED, cancelled_at=now)
-        seat.status, seat.cancelled_at = Seat.Status.CANCELLED, now
+        promote = lock.offering_status == Offering.Status.OPEN
+        cancelled = _seat(id=lock.seat_id, offering_id=lock.offering_id, teacher_id=lock.teacher_id,
+                          status=Seat.Status.CANCELLED, queued_at=lock.queued_at, promoted_at=lock.promoted_at,
+                          cancelled_at=now)
+        if seats.one_statement():
+            seats.cancel(lock=lock, now=now, promote=promote, notice_text=_promoted_text(lock.offering_title),
+                         notice_url=reverse("delivery:my_training"), audit=_audit_values(actor))
+            return cancelled
+        was_held = lock.status == Seat.Status.HELD
+        Seat.objects.filter(pk=lock.seat_id).update(status=Seat.Status.CANCELLED, cancelled_at=now, updated_at=now)
         promoted = None
         if was_held:
-            Enrolment.objects.filter(seat=seat, status=Enrolment.Status.ENROLLED).update(
+            Enrolment.objects.filter(seat_id=lock.seat_id, status=Enrolment.Status.ENROLLED).update(
                 status=Enrolment.Status.CANCELLED, updated_at=now)
-            if seat.offering.status == Offering.Status.OPEN:
-                promoted = _promote_next(seat.offering_id, now)
+            if promote:
+                promoted = _promote_next(lock.offering_id, now)
             if promoted is None:
-                Offering.objects.filter(pk=seat.offering_id, taken__gt=0).update(taken=F("taken") - 1)
-        audit_record(actor=actor, action="delivery.seat_cancel", obj=seat, region_code=seat.teacher.region_code,
-                     detail={"offering": seat.offering_id, "was_held": was_held,
+                Offering.objects.filter(pk=lock.offering_id, taken__gt=0).update(taken=F("taken") - 1)
+        audit_record(actor=actor, action="delivery.seat_cancel", obj=cancelled, region_code=lock.region_code,
+                     detail={"offering": lock.offering_id, "was_held": was_held,
                              "promoted_seat": promoted.pk if promoted else None})
-    return seat
+    return cancelled
 
 
 def _release_seats(offering: Offering, statuses: tuple[str, ...], now: datetime) -> list[Seat]:

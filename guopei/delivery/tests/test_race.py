@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
 from guopei.delivery import services
@@ -122,3 +123,29 @@ def test_mgmt3_race_double_clicks_and_cancels_keep_the_count_exact(project, staf
     assert offering.taken == held == 10
     assert Seat.objects.filter(offering=offering, status="waitlisted").count() == len(users) - 20
     assert Enrolment.objects.filter(klass=klass, status="enrolled").count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mgmt3_race_one_teacher_in_many_tabs_never_passes_the_cap(project, staff, school, settings):
+    """One teacher presses "选这个" on six offerings at once, each twice (12 threads): the cap on offerings held
+    or waited for at once still holds, and every counter equals its held seats."""
+    settings.DELIVERY_OFFERING_CAP = 2
+    offerings = [open_offering(make_class(project, staff, sessions=False, name=f"多开班{i}"), staff, capacity=5)
+                 for i in range(6)]
+    user = make_user(Role.TEACHER, school=school, username="many_tabs")
+    trainee(school, user)
+
+    def take(offering):
+        try:
+            return services.seat_take(actor=user, offering=offering).status
+        except ValidationError as exc:
+            return exc.messages[0]
+
+    results, errors = _run_all(take, offerings + offerings)
+
+    assert errors == [], f"{connection.vendor}: {errors[:3]}"
+    assert Seat.objects.filter(teacher__user=user, status__in=Seat.ACTIVE).count() == 2
+    assert results.count("held") >= 2 and results.count(services.ERR_OFFERING_CAP.format(cap=2)) >= 8
+    for offering in Offering.objects.filter(pk__in=[o.pk for o in offerings]):
+        assert offering.taken == Seat.objects.filter(offering=offering, status="held").count()
+    assert Enrolment.objects.filter(teacher__user=user, status="enrolled").count() == 2
