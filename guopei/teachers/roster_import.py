@@ -11,29 +11,41 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import queue
 import re
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from multiprocessing.connection import Connection, wait
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from guopei.core.audit import audit_record
 from guopei.core.pii import pii_encrypter, pii_hasher
-from guopei.core.spreadsheets import RowError, read_table, write_xlsx
+from guopei.core.spreadsheets import (
+    ERR_NO_ROWS,
+    RowError,
+    SheetParts,
+    SpreadsheetError,
+    read_table,
+    write_xlsx,
+    xlsx_sheet_parts,
+)
 from guopei.orgs.models import School
 from guopei.orgs.scoping import user_covers_region
 
 from .bulk import db_datetime, import_session, insert_rows, matching, update_rows
-from .id_numbers import IdNumberError, parse_id_number
+from .id_numbers import IdNumberError, address_code_ever_existed, parse_id_number
 from .importing import (
     ERR_TOO_MANY_ROWS,
     ROWS_FAILED,
+    YES_NO,
     CellError,
     Column,
     ImportFileError,
@@ -133,8 +145,9 @@ PARALLEL_MIN_ROWS = 20000
 # phone — None when the file has no phone column —, school code, the values in INSERT_COLUMNS order with the
 # school's id and region still to fill in, and the segment too when it is blank: it is then the school's kind).
 CheckedRow = tuple[int, str, str | None, str, tuple[Any, ...]]
-# What checking one chunk gives: its rows, its cell errors (capped) and their count, its last line.
-Checked = tuple[list[CheckedRow], list[RowError], int, int]
+# What checking one chunk gives: its rows, its cell errors (capped) and their count, its last line, and its last
+# line that is not blank (0 if none).
+Checked = tuple[list[CheckedRow], list[RowError], int, int, int]
 
 
 class ImportFailed(Exception):
@@ -200,8 +213,11 @@ def _date_check(value: Any) -> date | None:
     return parse_date(value)
 
 
+_name_text, _phone_text, _school_text = _text_check(50, True), _text_check(20), _text_check(20, True)
+
+
 def _name_check(value: Any) -> str:
-    name = _text_check(50, True)(value)
+    name = _name_text(value)
     if not _NAME_RE.match(name):
         raise CellError(ERR_NAME)
     return name
@@ -210,7 +226,7 @@ def _name_check(value: Any) -> str:
 def _phone_check(value: Any) -> str:
     if value.__class__ is int:
         value = str(value)
-    phone = _text_check(20)(value)
+    phone = _phone_text(value)
     if phone and not _PHONE_RE.match(phone):
         raise CellError(ERR_PHONE)
     return phone
@@ -219,7 +235,7 @@ def _phone_check(value: Any) -> str:
 def _school_check(value: Any) -> str:
     if value.__class__ is int:
         value = str(value)
-    code = _text_check(20, True)(value)
+    code = _school_text(value)
     if not _SCHOOL_RE.match(code):
         raise CellError(ERR_SCHOOL_FORMAT)
     return code
@@ -237,6 +253,141 @@ def _validators(cols: dict[str, int]) -> list[tuple[str, int, Any]]:
     return [(key, cols.get(key, -1), check) for key, check in checks.items() if key in cols or key in required]
 
 
+# The values of a checked row, by position: what `_slow_check` and `_fast_check` give.
+OPTIONAL = ("segment", "subject", "title", "post", "backbone_level", "preschool_major", "first_employed_on",
+            "employment_type", "status")
+
+
+def _slow_check(raw: Sequence[Any], line: int, cols: dict[str, int], today: date, errors: RowErrors,
+                validators: list[tuple[str, int, Any]], labels: dict[str, str]) -> tuple[Any, ...] | None:
+    """Check one row cell by cell, adding every problem to `errors`; its values, or None if it has errors.
+
+    The values: (name, parsed ID number, phone or None, school code, *OPTIONAL), a column the file does not have
+    taking what a new teacher gets (the segment "": the school's kind).
+    """
+    before = errors.count
+    values: dict[str, Any] = {}
+    for key, index, check in validators:
+        value = raw[index] if index >= 0 else ""
+        try:
+            values[key] = check(value)
+        except CellError as exc:
+            errors.add(line, labels[key], value, str(exc))
+    id_col = cols["id_number"]
+    try:
+        parsed = parse_id_number(raw[id_col], today=today)
+    except IdNumberError as exc:
+        errors.add(line, labels["id_number"], raw[id_col], str(exc))
+        return None
+    gender_col = cols.get("gender", -1)
+    if gender_col >= 0:
+        try:
+            gender = GENDER_OPTIONS.get(raw[gender_col]) or choice(raw[gender_col], GENDER_OPTIONS,
+                                                                    default=parsed.gender)
+            if gender != parsed.gender:
+                raise CellError(ERR_GENDER_MISMATCH.format(expected="男" if parsed.gender == "M" else "女"))
+        except CellError as exc:
+            errors.add(line, labels["gender"], raw[gender_col], str(exc))
+    birth_col = cols.get("birth_date", -1)
+    if birth_col >= 0:
+        try:
+            given = _date_check(raw[birth_col])
+            if given is not None and given != parsed.birth_date:
+                raise CellError(ERR_BIRTH_MISMATCH.format(expected=parsed.birth_date.isoformat()))
+        except CellError as exc:
+            errors.add(line, labels["birth_date"], raw[birth_col], str(exc))
+    employed = values.get("first_employed_on")
+    if employed is not None:
+        if employed > today:
+            errors.add(line, labels["first_employed_on"], employed, ERR_EMPLOYED_FUTURE)
+        elif employed.year - parsed.birth_date.year < 16:
+            errors.add(line, labels["first_employed_on"], employed, ERR_EMPLOYED_BEFORE_BIRTH)
+    if errors.count != before:
+        return None
+    return (values["name"], parsed, values["phone"] if "phone" in cols else None, values["school_code"],
+            values.get("segment", ""), *(values.get(key, CREATE_DEFAULTS[key]) for key in OPTIONAL[1:]))
+
+
+def _fast_check(cols: dict[str, int], today: date) -> Callable[[Sequence[Any]], tuple[Any, ...] | None]:
+    """The check of one row for the common case, every cell plainly right; None sends the row to `_slow_check`.
+
+    For a row it accepts it gives exactly what `_slow_check` gives (each condition below is one under which the
+    full check accepts the cell as it is); about twice as fast, as it does no per-cell dispatch or exception
+    handling.
+    """
+    name_col, id_col, school_col = cols["name"], cols["id_number"], cols["school_code"]
+    gender_col, birth_col, phone_col = cols.get("gender", -1), cols.get("birth_date", -1), cols.get("phone", -1)
+    subject_col, yes_col = cols.get("subject", -1), cols.get("preschool_major", -1)
+    employed_col = cols.get("first_employed_on", -1)
+    # (column, accepted values, value of a blank cell) of the choice columns, in OPTIONAL's order.
+    segment, title, post, backbone, employment, status = (
+        (cols.get(key, -1), options, default) for key, options, default in CHOICE_COLUMNS)
+    name_ok, genders, yes = _NAME_RE.match, GENDER_OPTIONS, YES_NO
+    defaults = CREATE_DEFAULTS
+
+    def pick(column: tuple[int, dict[str, str], str], raw: Sequence[Any], absent: str) -> str | None:
+        index, options, default = column
+        if index < 0:
+            return absent
+        value = raw[index]
+        return default if value == "" else options.get(value) if value.__class__ is str else None
+
+    def check(raw: Sequence[Any]) -> tuple[Any, ...] | None:
+        name = raw[name_col]
+        if name.__class__ is not str or not 0 < len(name) <= 50 or name[0] in "=+-@ " or name[-1] == " " \
+                or not name_ok(name):
+            return None
+        try:
+            parsed = parse_id_number(raw[id_col], today=today)
+        except IdNumberError:
+            return None
+        if gender_col >= 0 and raw[gender_col] != "" and genders.get(raw[gender_col]) != parsed.gender:
+            return None
+        if birth_col >= 0 and raw[birth_col] != "" and raw[birth_col] != parsed.birth_date.isoformat():
+            return None
+        phone: str | None = None
+        if phone_col >= 0:
+            phone = raw[phone_col]
+            if phone != "" and not (phone.__class__ is str and len(phone) == 11 and phone.isascii()
+                                    and phone.isdigit() and phone[0] == "1"):
+                return None
+        code = raw[school_col]
+        if not (code.__class__ is str and len(code) == 10 and code.isascii() and code.isdigit()):
+            return None
+        subject = defaults["subject"]
+        if subject_col >= 0:
+            subject = raw[subject_col]
+            if subject != "" and not (subject.__class__ is str and len(subject) <= 30
+                                      and subject[0] not in "=+-@ " and subject[-1] != " "):
+                return None
+        major = defaults["preschool_major"]
+        if yes_col >= 0 and raw[yes_col] != "":
+            flag = yes.get(raw[yes_col]) if raw[yes_col].__class__ is str else None
+            if flag is None:
+                return None
+            major = flag == "1"
+        employed = defaults["first_employed_on"]
+        if employed_col >= 0 and raw[employed_col] != "":
+            value = raw[employed_col]
+            if not (value.__class__ is str and len(value) == 10 and value[4] == "-" and value[7] == "-"):
+                return None
+            try:
+                employed = date.fromisoformat(value)
+            except ValueError:
+                return None
+            if employed > today or employed.year - parsed.birth_date.year < 16:
+                return None
+        picked = (pick(segment, raw, ""), pick(title, raw, defaults["title"]), pick(post, raw, defaults["post"]),
+                  pick(backbone, raw, defaults["backbone_level"]),
+                  pick(employment, raw, defaults["employment_type"]), pick(status, raw, defaults["status"]))
+        if None in picked:
+            return None
+        return (name, parsed, phone, code, picked[0], subject, picked[1], picked[2], picked[3], major, employed,
+                picked[4], picked[5])
+
+    return check
+
+
 def _check_rows(raw_rows: Sequence[Sequence[Any]], first_line: int, cols: dict[str, int], today: date,
                 errors: RowErrors) -> list[CheckedRow]:
     """Check every cell that can be checked without the database, and encrypt and hash what a new teacher needs.
@@ -247,63 +398,20 @@ def _check_rows(raw_rows: Sequence[Sequence[Any]], first_line: int, cols: dict[s
     rows: list[CheckedRow] = []
     labels = {c.key: c.label for c in ROSTER_COLUMNS}
     validators = _validators(cols)
-    id_col = cols["id_number"]
-    gender_col = cols.get("gender", -1)
-    birth_col = cols.get("birth_date", -1)
-    has_phone = "phone" in cols
+    fast = _fast_check(cols, today)
     encrypt, hash_value = pii_encrypter(), pii_hasher()
-    defaults = CREATE_DEFAULTS
     for offset, raw in enumerate(raw_rows):
-        line = first_line + offset
         if not any(raw):  # a blank line (cells "" or None)
             continue
-        before = errors.count
-        values: dict[str, Any] = {}
-        for key, index, check in validators:
-            value = raw[index] if index >= 0 else ""
-            try:
-                values[key] = check(value)
-            except CellError as exc:
-                errors.add(line, labels[key], value, str(exc))
-        try:
-            parsed = parse_id_number(raw[id_col], today=today)
-        except IdNumberError as exc:
-            errors.add(line, labels["id_number"], raw[id_col], str(exc))
+        values = fast(raw) or _slow_check(raw, first_line + offset, cols, today, errors, validators, labels)
+        if values is None:
             continue
-        if gender_col >= 0:
-            try:
-                gender = GENDER_OPTIONS.get(raw[gender_col]) or choice(raw[gender_col], GENDER_OPTIONS,
-                                                                        default=parsed.gender)
-                if gender != parsed.gender:
-                    raise CellError(ERR_GENDER_MISMATCH.format(expected="男" if parsed.gender == "M" else "女"))
-            except CellError as exc:
-                errors.add(line, labels["gender"], raw[gender_col], str(exc))
-        if birth_col >= 0:
-            try:
-                given = _date_check(raw[birth_col])
-                if given is not None and given != parsed.birth_date:
-                    raise CellError(ERR_BIRTH_MISMATCH.format(expected=parsed.birth_date.isoformat()))
-            except CellError as exc:
-                errors.add(line, labels["birth_date"], raw[birth_col], str(exc))
-        employed = values.get("first_employed_on")
-        if employed is not None:
-            if employed > today:
-                errors.add(line, labels["first_employed_on"], employed, ERR_EMPLOYED_FUTURE)
-            elif employed.year - parsed.birth_date.year < 16:
-                errors.add(line, labels["first_employed_on"], employed, ERR_EMPLOYED_BEFORE_BIRTH)
-        if errors.count != before:
-            continue
+        name, parsed, phone, code, segment, subject, title, post, backbone, major, employed, employment, status = \
+            values
         number = parsed.number
-        name = values["name"]
-        phone = values["phone"] if has_phone else None
-        get = values.get
-        rows.append((line, number, phone, values["school_code"], (
-            None, None, name, name_pinyin(name), parsed.gender, parsed.birth_date, None, None, get("segment", ""),
-            get("subject", defaults["subject"]), get("title", defaults["title"]), get("post", defaults["post"]),
-            get("backbone_level", defaults["backbone_level"]),
-            get("preschool_major", defaults["preschool_major"]),
-            get("first_employed_on", defaults["first_employed_on"]),
-            get("employment_type", defaults["employment_type"]), get("status", defaults["status"]),
+        rows.append((first_line + offset, number, phone, code, (
+            None, None, name, name_pinyin(name), parsed.gender, parsed.birth_date, None, None, segment, subject,
+            title, post, backbone, major, employed, employment, status,
             encrypt(number), hash_value(number), encrypt(phone or ""), hash_value(phone or ""), False,
         )))
     return rows
@@ -322,20 +430,36 @@ class _Rows:
         return [(start + 2, self.rows[start:start + CHUNK_ROWS])]
 
 
+class _Parts:
+    """The rows to check as units of work: each unit one part of a big sheet, read by the worker that checks it."""
+
+    def __init__(self, parts: SheetParts) -> None:
+        self.parts = parts
+        self.units = parts.count
+
+    def chunks(self, unit: int) -> list[tuple[int, list[list[Any]]]]:
+        first_line, rows = self.parts.read(unit)
+        if unit == 0:  # line 1 is the headers
+            first_line, rows = first_line + 1, rows[1:]
+        return [(first_line + i, rows[i:i + CHUNK_ROWS]) for i in range(0, len(rows), CHUNK_ROWS)] or \
+            [(first_line, [])]
+
+
 def _check_chunk(first_line: int, raw_rows: list[list[Any]], cols: dict[str, int], today: date) -> Checked:
     errors = RowErrors()
     rows = _check_rows(raw_rows, first_line, cols, today, errors)
-    return rows, errors.items, errors.count, first_line + len(raw_rows) - 1
+    filled = max((i for i, raw in enumerate(raw_rows) if any(raw)), default=-1)
+    return rows, errors.items, errors.count, first_line + len(raw_rows) - 1, first_line + filled if filled >= 0 else 0
 
 
-def _checked_in_process(source: _Rows, cols: dict[str, int], today: date) -> Iterator[Checked]:
+def _checked_in_process(source: _Rows | _Parts, cols: dict[str, int], today: date) -> Iterator[Checked]:
     for unit in range(source.units):
         for first_line, raw_rows in source.chunks(unit):
             yield _check_chunk(first_line, raw_rows, cols, today)
 
 
 # What the worker processes check: set just before they are forked, read by them (copy-on-write).
-_WORK: tuple[_Rows, dict[str, int], date] | None = None
+_WORK: tuple[_Rows | _Parts, dict[str, int], date] | None = None
 
 
 def _worker(conn: Connection, worker: int, workers: int) -> None:
@@ -353,6 +477,8 @@ def _worker(conn: Connection, worker: int, workers: int) -> None:
                 conn.send((unit, seq, seq == len(chunks) - 1))
                 conn.send_bytes(payload)
         conn.send(None)
+    except SpreadsheetError as exc:
+        conn.send(("file", str(exc)))
     except BaseException:
         conn.send(("error", traceback.format_exc()))
     finally:
@@ -362,9 +488,11 @@ def _worker(conn: Connection, worker: int, workers: int) -> None:
 class _Workers:
     """Worker processes, forked on creation, checking the units between them; iterate for the chunks in order."""
 
-    def __init__(self, source: _Rows, cols: dict[str, int], today: date, workers: int) -> None:
+    def __init__(self, source: _Rows | _Parts, cols: dict[str, int], today: date, workers: int) -> None:
         global _WORK
         context = multiprocessing.get_context("fork")
+        # Load stdnum's table of address codes once here rather than in every worker (0.05 s each).
+        address_code_ever_existed("110101")
         self.units = source.units
         self.processes: list[Any] = []
         self.receivers: list[Connection] = []
@@ -399,6 +527,8 @@ class _Workers:
                         raise RuntimeError("a roster check worker ended unexpectedly") from None
                     if header is None:
                         live.remove(conn)
+                    elif header[0] == "file":
+                        raise ImportFailed(header[1])
                     elif header[0] == "error":
                         raise RuntimeError(f"a roster check worker failed:\n{header[1]}")
                     else:
@@ -434,8 +564,12 @@ def _load_schools(codes: Iterable[str]) -> dict[str, tuple[int, str, str, str]]:
 
 
 def _load_all_schools() -> dict[str, tuple[int, str, str, str]]:
-    return {code: (pk, region, kind, name) for pk, code, region, kind, name in
-            School.objects.values_list("pk", "code", "region_code", "kind", "name").order_by()}
+    """Every school: 30,000 rows, read through a cursor (the ORM's per-row work would cost 0.3 s here)."""
+    sql, params = School.objects.order_by().values_list("pk", "code", "region_code", "kind", "name").query \
+        .sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {code: (pk, region, kind, name) for pk, code, region, kind, name in cursor.fetchall()}
 
 
 EXISTING_FIELDS = ("pk", "id_hash", "phone", "phone_hash", "school__name", *FIELDS)
@@ -465,6 +599,78 @@ def _load_existing(hashes: list[str]) -> dict[str, Any]:
     return existing
 
 
+def _look_up(checked: Checked, schools: dict[str, Any]) -> dict[str, Any]:
+    """Add the chunk's schools not yet known to `schools` (None: no such school); its stored teachers by hash."""
+    rows = checked[0]
+    missing = {row[3] for row in rows if row[3] not in schools}
+    if missing:
+        found = _load_schools(missing)
+        schools.update({code: found.get(code) for code in missing})
+    return _load_existing([row[4][_ID_HASH] for row in rows])
+
+
+_DONE = object()
+
+
+class _LookAhead:
+    """Receive the checked chunks and look up their schools and stored teachers one chunk ahead, in a thread.
+
+    The thread has its own database connection (Django's are per thread), so the database answers a chunk's
+    lookups while it writes the chunk before, in the importing transaction on the main connection. The
+    lookups see what was committed before the import, as they would before any write: a stored teacher the
+    import itself writes can only be looked up again by a duplicate row, which is refused before any lookup
+    is used. Used only when the caller holds no transaction (its uncommitted rows would be invisible here)
+    and the database is not an in-memory SQLite one.
+    """
+
+    def __init__(self, chunks: Iterable[Checked], schools: dict[str, Any]) -> None:
+        """Start the thread; it first fills `schools` with every school (the writer reads it only after)."""
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(chunks, schools), daemon=True)
+        self.thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, chunks: Iterable[Checked], schools: dict[str, Any]) -> None:
+        try:
+            schools.update(_load_all_schools())
+            for chunk in chunks:
+                if not self._put((chunk, _look_up(chunk, schools))):
+                    return
+            self._put(_DONE)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            self._put(exc)
+        finally:
+            connections.close_all()  # this thread's connection only
+
+    def __iter__(self) -> Iterator[tuple[Checked, dict[str, Any]]]:
+        while True:
+            item = self.queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _separate_lookups() -> bool:
+    if connection.in_atomic_block:
+        return False
+    return connection.vendor != "sqlite" or not connection.is_in_memory_db()  # type: ignore[attr-defined]
+
+
 class _Writer:
     """Takes the checked chunks in file order; checks what needs the database; writes while nothing is wrong.
 
@@ -475,13 +681,13 @@ class _Writer:
     """
 
     def __init__(self, *, actor: Any, cols: dict[str, int], now: datetime, total: int, report: ProgressFn,
-                 schools: dict[str, tuple[int, str, str, str]] | None = None) -> None:
+                 schools: dict[str, Any]) -> None:
         self.actor = actor
         self.now = now
         self.stamp = db_datetime(now)  # created_at and updated_at of the new rows, as the driver takes them
         self.total = total
         self.report = report
-        self.schools: dict[str, tuple[int, str, str, str] | None] = dict(schools or {})
+        self.schools = schools  # filled in by `_look_up` before each chunk arrives
         self.allowed: dict[str, bool] = {}
         self.seen: dict[str, int] = {}
         self.cell_errors, self.duplicate_errors, self.school_errors = RowErrors(), RowErrors(), RowErrors()
@@ -490,6 +696,7 @@ class _Writer:
         self.compared = [(key, 2 + i, 5 + i) for i, key in enumerate(FIELDS) if key in present]
         self.rows = self.created = self.updated = self.unchanged = 0
         self.last_line = 1
+        self.filled_line = 0
 
     @property
     def failed(self) -> bool:
@@ -500,9 +707,11 @@ class _Writer:
             self.allowed[region] = user_covers_region(self.actor, region, TEACHER_ADMIN_ROLES)
         return self.allowed[region]
 
-    def add(self, checked: Checked) -> None:
-        rows, cell_items, cell_count, last_line = checked
+    def add(self, checked: Checked, existing: dict[str, Any]) -> None:
+        """Take one chunk, with the stored teachers its rows name (`_look_up`)."""
+        rows, cell_items, cell_count, last_line, filled_line = checked
         self.last_line = max(self.last_line, last_line)
+        self.filled_line = max(self.filled_line, filled_line)
         for item in cell_items:
             self.cell_errors.add(item.row, item.column, item.value, item.reason)
         self.cell_errors.count += cell_count - len(cell_items)
@@ -516,11 +725,6 @@ class _Writer:
                 continue
             seen[id_hash] = row[0]
             kept.append(row)
-        missing = {row[3] for row in kept if row[3] not in self.schools}
-        if missing:
-            found = _load_schools(missing)
-            self.schools.update({code: found.get(code) for code in missing})
-        existing = _load_existing([row[4][_ID_HASH] for row in kept])
         new: list[tuple[Any, ...]] = []
         changes: list[tuple[Any, dict[str, Any]]] = []
         now, compared, stamp = self.now, self.compared, self.stamp
@@ -560,6 +764,9 @@ class _Writer:
 
     def _write(self, new: list[tuple[Any, ...]], changes: list[tuple[Any, dict[str, Any]]], now: datetime) -> None:
         done = self.last_line - 1
+        # In keyed-hash order: the inserts into the hash's unique index walk it once instead of jumping about
+        # (PostgreSQL, measured: 0.5 s less server time per 100,000 rows).
+        new.sort(key=itemgetter(_ID_HASH))
         for batch in _chunks(new, BATCH):
             insert_rows(Teacher, INSERT_COLUMNS, batch)
             self.created += len(batch)
@@ -593,48 +800,78 @@ class _Writer:
         return ImportOutcome(rows=self.rows, created=self.created, updated=self.updated, unchanged=self.unchanged)
 
 
-def _workers_for(rows: int) -> int:
-    workers = min(os.cpu_count() or 1, settings.TEACHERS_IMPORT_PROCESSES)
-    if rows < PARALLEL_MIN_ROWS or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+def _workers() -> int:
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    return workers
+    return max(1, min(os.cpu_count() or 1, settings.TEACHERS_IMPORT_PROCESSES))
+
+
+def _part_shares(workers: int) -> tuple[int, ...]:
+    """Relative sizes of the parts of a big sheet: two small ones first, so that writing starts early (each
+    worker reads its part whole before checking it), then two equal parts per worker."""
+    return (1, 2, *(5,) * (2 * workers))
+
+
+def _read(data: bytes, filename: str, workers: int) -> tuple[_Rows | _Parts, dict[str, int], int]:
+    """The rows to check, the columns, and the number of data rows (at most; blank lines at the end included).
+
+    A big XLSX file is cut into parts that the workers parse themselves (see `xlsx_sheet_parts`); anything else,
+    or anything unusual about the file, is read whole here, which also gives every file-level error message.
+    """
+    max_bytes, max_rows = settings.TEACHERS_IMPORT_MAX_BYTES, settings.TEACHERS_IMPORT_MAX_ROWS
+    if workers > 1:
+        parts = xlsx_sheet_parts(data, filename, max_bytes=max_bytes, shares=_part_shares(workers),
+                                 min_rows=PARALLEL_MIN_ROWS + 1)
+        if parts is not None and parts.last_line - 1 <= max_rows:
+            try:
+                return _Parts(parts), match_headers(parts.headers, ROSTER_COLUMNS), parts.last_line - 1
+            except ImportFileError:
+                pass  # read it whole: which error comes first is then exactly as for any other file
+    try:
+        table = read_table(data, filename, max_bytes=max_bytes)
+        cols = match_headers(table.headers, ROSTER_COLUMNS)
+    except (SpreadsheetError, ImportFileError) as exc:
+        raise ImportFailed(str(exc)) from None
+    if len(table.rows) > max_rows:
+        raise ImportFailed(ERR_TOO_MANY_ROWS.format(limit=max_rows))
+    return _Rows(table.rows), cols, len(table.rows)
 
 
 def roster_import(*, data: bytes, filename: str, actor: Any, progress: ProgressFn | None = None,
                   today: date | None = None) -> ImportOutcome:
     """Validate and apply a roster file; raise `ImportFailed` (nothing saved) if anything is wrong.
 
-    The rows are checked in chunks (by worker processes for a big file) and each chunk is written, inside one
-    transaction, as soon as it and every chunk before it have been checked: reading, checking and writing
-    overlap. Any error stops the writing, the rest of the file is still checked, and the transaction is rolled
-    back: all or nothing, as if the whole file had been checked first.
+    The rows are checked in chunks (by worker processes for a big file, which also parse the parts of a big
+    XLSX sheet) and each chunk is written, inside one transaction, as soon as it and every chunk before it have
+    been checked: reading, checking and writing overlap. Any error stops the writing, the rest of the file is
+    still checked, and the transaction is rolled back: all or nothing, as if the whole file had been checked
+    first.
     """
-    from guopei.core.spreadsheets import SpreadsheetError
-
     report = progress or (lambda done, total, message: None)
     today = today or timezone.localdate()
-    max_bytes = settings.TEACHERS_IMPORT_MAX_BYTES
-    try:
-        table = read_table(data, filename, max_bytes=max_bytes)
-        cols = match_headers(table.headers, ROSTER_COLUMNS)
-    except (SpreadsheetError, ImportFileError) as exc:
-        raise ImportFailed(str(exc)) from None
-    if len(table.rows) > settings.TEACHERS_IMPORT_MAX_ROWS:
-        raise ImportFailed(ERR_TOO_MANY_ROWS.format(limit=settings.TEACHERS_IMPORT_MAX_ROWS))
-    total = len(table.rows)
-    source = _Rows(table.rows)
-    del table
+    workers = _workers()
+    source, cols, total = _read(data, filename, workers)
     report(0, total, "正在检查数据")
-    workers = _workers_for(total)
-    pool = _Workers(source, cols, today, workers) if workers > 1 else None
+    pool = _Workers(source, cols, today, workers) if workers > 1 and total >= PARALLEL_MIN_ROWS else None
+    chunks = pool if pool is not None else _checked_in_process(source, cols, today)
+    del source  # the workers have what they need; the sheet need not stay in this process
+    look_ahead: _LookAhead | None = None
     try:
-        # While the workers check the first chunks: every school, for a big file (one query instead of one per chunk).
-        schools = _load_all_schools() if pool is not None else None
+        # Every school for a big file (one query, not one per chunk), while the workers check the first chunks.
+        schools: dict[str, Any] = {}
+        if pool is not None and _separate_lookups():
+            look_ahead = _LookAhead(chunks, schools)
+        elif pool is not None:
+            schools.update(_load_all_schools())
+        looked_up = look_ahead if look_ahead is not None else \
+            ((chunk, _look_up(chunk, schools)) for chunk in chunks)
         with transaction.atomic(), import_session():
             writer = _Writer(actor=actor, cols=cols, now=timezone.now(), total=total, report=report,
                              schools=schools)
-            for chunk in pool if pool is not None else _checked_in_process(source, cols, today):
-                writer.add(chunk)
+            for chunk, existing in looked_up:
+                writer.add(chunk, existing)
+            if not writer.filled_line:
+                raise ImportFailed(ERR_NO_ROWS)
             if writer.failed:
                 errors = writer.errors()
                 raise ImportFailed(ROWS_FAILED.format(count=errors.count), errors)
@@ -642,6 +879,10 @@ def roster_import(*, data: bytes, filename: str, actor: Any, progress: ProgressF
             audit_record(actor=actor, action="teachers.roster_import", object_type="teachers.teacher",
                          detail={"file": filename[:200], **outcome.as_dict()})
     finally:
+        if look_ahead is not None:
+            look_ahead.stop.set()
         if pool is not None:
             pool.close()
+        if look_ahead is not None:
+            look_ahead.close()
     return outcome
