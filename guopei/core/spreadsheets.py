@@ -190,7 +190,8 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = MAX_UPLOAD_BYTES)
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
+# Every row element, with its number when it carries one first ("" when not).
+_ROW_NUMBER = re.compile(rb'<row(?: r="(\d+)")?')
 _DIMENSION = re.compile(rb"<dimension [^>]*/>")
 
 
@@ -295,7 +296,7 @@ def xlsx_sheet_parts(data: bytes, filename: str, *, max_bytes: int, shares: Sequ
     if xml.find(b"<![CDATA[", body, end) >= 0:
         return None
     numbers = _ROW_NUMBER.findall(xml, body, end)
-    if len(numbers) < min_rows or len(numbers) != xml.count(b"<row", body, end) or numbers[0] != b"1":
+    if len(numbers) < min_rows or not all(numbers) or numbers[0] != b"1":
         return None
     lines = [int(n) for n in numbers]
     if any(a >= b for a, b in pairwise(lines)):
