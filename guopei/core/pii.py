@@ -118,13 +118,18 @@ def pii_encrypt(value: str) -> str:
 
 # base64url without a per-call function chain: b2a_base64 and a translation table (what urlsafe_b64encode does).
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+# Counts forks in this process's line: an encrypter made before a fork must not hand the same pooled nonces to
+# parent and child (a repeated AES-GCM nonce under one key would reveal both plaintexts).
+_FORKS = [0]
+os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
 
 
 def pii_encrypter() -> Callable[[str], str]:
     """`pii_encrypt` for many values in a row (a roster import): the keyring read once, the same tokens.
 
     Nonces are drawn from the operating system 4,096 at a time instead of one system call per value; each is
-    still 12 random bytes used once (the token format and its security are those of `pii_encrypt`).
+    still 12 random bytes used once (the token format and its security are those of `pii_encrypt`), and the
+    pool is drawn again after a fork.
     """
     ring = _keyring()
     if ring.cipher == "fernet":
@@ -134,13 +139,15 @@ def pii_encrypter() -> Callable[[str], str]:
     b2a, urlsafe, urandom = binascii.b2a_base64, _URLSAFE, os.urandom
     pool = b""
     used = 0
+    forks = _FORKS
+    generation = forks[0]
 
     def encrypt(value: str) -> str:
-        nonlocal pool, used
+        nonlocal pool, used, generation
         if not value:
             return ""
-        if used >= len(pool):
-            pool, used = urandom(12 * 4096), 0
+        if used >= len(pool) or generation != forks[0]:
+            pool, used, generation = urandom(12 * 4096), 0, forks[0]
         nonce = pool[used:used + 12]
         used += 12
         return prefix + b2a(nonce + seal(nonce, value.encode(), None), newline=False).translate(urlsafe).decode()

@@ -205,3 +205,30 @@ def test_lookups_on_their_own_connection_see_what_was_committed(in_parts, county
     assert outcome.as_dict() == {"rows": 13, "created": 1, "updated": 1, "unchanged": 11}
     moved = Teacher.objects.get(phone_hash=pii_hash("13700000000"))
     assert moved.subject == "语文" and Teacher.objects.count() == 13
+
+
+def test_bulk_encryption_and_hashing_match_the_one_value_functions_and_never_reuse_a_nonce_after_fork():
+    import base64
+    import os
+
+    from guopei.core.pii import pii_decrypt, pii_encrypter, pii_hasher
+
+    encrypt, hash_value = pii_encrypter(), pii_hasher()
+    assert encrypt("") == "" and hash_value("") == ""
+    assert hash_value("140105199003151234") == pii_hash("140105199003151234")
+    assert pii_decrypt(encrypt("13812345678")) == "13812345678"
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker processes of an import are forked like this
+        os.write(write, encrypt("x").encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    theirs, ours = os.read(read, 200).decode(), encrypt("x")
+    os.close(read)
+    os.close(write)
+
+    def nonce(token: str) -> bytes:
+        return base64.urlsafe_b64decode(token.split(":")[2])[:12]
+
+    assert nonce(theirs) != nonce(ours)
+    assert pii_decrypt(theirs) == pii_decrypt(ours) == "x"
