@@ -263,11 +263,13 @@ WORKER_HEARTBEAT_INTERVAL = int(os.environ.get("WORKER_HEARTBEAT_INTERVAL", 10))
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", 90))
 
 # --- REST API ---------------------------------------------------------------------------------------------
+# An API token is accepted for this many hours after it was issued (like the pages' 12-hour session limit).
+API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", 12))
 # Token authentication first, so an anonymous API request gets 401 with `WWW-Authenticate: Token`.
 # JSON only: the interactive docs are at /api/docs/. See guopei/api/base.py for how apps add endpoints.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "guopei.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

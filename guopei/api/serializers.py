@@ -119,3 +119,4 @@ class TokenCredentialsSerializer(serializers.Serializer):  # type: ignore[type-a
 
 class TokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
     token = serializers.CharField(read_only=True, help_text='请求时放在 "Authorization: Token <token>" 头中')
+    expires_at = serializers.DateTimeField(read_only=True, help_text="令牌失效时间；失效后请重新获取")

@@ -10,13 +10,22 @@ from rest_framework.authtoken.models import Token
 
 from guopei.core.audit import audit_record
 
+from .authentication import token_expired, token_expires_at
+
 
 def token_issue(*, user: Any) -> Token:
-    """Return the user's API token, creating it on first use, and record the sign-in."""
+    """Return the user's API token, creating it on first use or when the old one has expired (a new key), and
+    record the sign-in."""
     with transaction.atomic():
-        token, created = Token.objects.get_or_create(user=user)
+        token, created = Token.objects.select_for_update().get_or_create(user=user)
+        renewed = not created and token_expired(token)
+        if renewed:
+            token.delete()
+            token = Token.objects.create(user=user)
         update_last_login(type(user), user)
-        audit_record(actor=user, action="api.token_issue", obj=user, detail={"created": created})
+        audit_record(actor=user, action="api.token_issue", obj=user,
+                     detail={"created": created or renewed, "renewed_expired": renewed,
+                             "expires_at": token_expires_at(token).isoformat()})
     return token
 
 

@@ -21,6 +21,7 @@ from guopei.orgs.roles import REGION_ADMIN_ROLES
 from guopei.orgs.scoping import active_memberships
 from guopei.orgs.selectors import institutions_for_user, regions_for_user, schools_for_user
 
+from .authentication import token_expires_at
 from .base import HasRole, NoStoreMixin, ScopedReadOnlyViewSet
 from .filters import InstitutionFilter, RegionFilter, SchoolFilter
 from .serializers import (
@@ -139,6 +140,8 @@ class TokenView(NoStoreMixin, APIView):
         description=(
             "用用户名和密码换取接口令牌，之后在请求头中写 `Authorization: Token <令牌>`。"
             "连续5次密码错误后账号锁定（与登录页共用计数）；省级管理员在启用双因素认证时还须填写动态口令。"
+            "令牌自签发起在 `API_TOKEN_TTL_HOURS`（默认12小时）内有效，`expires_at` 给出失效时间；"
+            "有效期内再次获取返回同一令牌，过期后获取则签发新令牌。"
         ),
         request=TokenCredentialsSerializer,
         responses={
@@ -166,7 +169,7 @@ class TokenView(NoStoreMixin, APIView):
         if settings.AXES_RESET_ON_SUCCESS:
             axes_reset(username=user.get_username())
         token = token_issue(user=user)
-        return Response(TokenSerializer({"token": token.key}).data)
+        return Response(TokenSerializer({"token": token.key, "expires_at": token_expires_at(token)}).data)
 
     @extend_schema(
         summary="注销接口令牌",

@@ -16,10 +16,11 @@ from typing import Any
 
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.drainage import set_override
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from guopei.api.authentication import ExpiringTokenAuthentication
 from guopei.orgs.models import Membership, User
 
 from .seats import prepared_cursor
@@ -42,8 +43,9 @@ ORDER BY m.role, m.id
     return sql, *names  # type: ignore[return-value]
 
 
-class OneStatementTokenAuthentication(TokenAuthentication):
-    """`Authorization: Token <key>`: the user and their active memberships in one statement."""
+class OneStatementTokenAuthentication(ExpiringTokenAuthentication):
+    """`Authorization: Token <key>`: the user and their active memberships in one statement; a token past
+    `API_TOKEN_TTL_HOURS` is refused as everywhere else."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         sql, token_fields, user_fields, membership_fields = _statement()
@@ -55,6 +57,7 @@ class OneStatementTokenAuthentication(TokenAuthentication):
         db = connection.alias
         split = len(token_fields), len(token_fields) + len(user_fields)
         token = Token.from_db(db, token_fields, rows[0][:split[0]])
+        self.check_lifetime(token)
         user = User.from_db(db, user_fields, rows[0][split[0]:split[1]])
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
@@ -62,3 +65,7 @@ class OneStatementTokenAuthentication(TokenAuthentication):
             Membership.from_db(db, membership_fields, row[split[1]:]) for row in rows if row[split[1]] is not None]
         token.user = user
         return user, token
+
+
+# The same "tokenAuth" scheme in the API schema as the default authentication (same header, same tokens).
+set_override(OneStatementTokenAuthentication, "suppress_collision_warning", True)

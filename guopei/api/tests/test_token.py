@@ -166,3 +166,46 @@ def test_province_admin_needs_a_totp_code_when_second_factor_is_required(api, pr
 @override_settings(OTP_REQUIRED_FOR_PROVINCE=True)
 def test_county_admin_needs_no_totp_code(api, county_admin):
     assert ask(api, "xd_admin").status_code == 200
+
+
+# --- lifetime ---------------------------------------------------------------------------------------------------
+def test_token_expires_after_its_lifetime_with_a_chinese_401(api, county_admin, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.API_TOKEN_TTL_HOURS = 12
+    response = ask(api, "xd_admin")
+    key = response.json()["token"]
+    token = Token.objects.get(key=key)
+    assert response.json()["expires_at"].startswith(
+        timezone.localtime(token.created + timedelta(hours=12)).isoformat()[:16])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    Token.objects.filter(key=key).update(created=timezone.now() - timedelta(hours=11, minutes=59))
+    assert client.get("/api/v1/me/").status_code == 200
+    Token.objects.filter(key=key).update(created=timezone.now() - timedelta(hours=12))
+    refused = client.get("/api/v1/me/")
+    assert refused.status_code == 401
+    assert "接口令牌已过期" in refused.json()["detail"]
+    assert refused["WWW-Authenticate"].startswith("Token")
+
+
+def test_asking_after_expiry_issues_a_new_key_and_the_old_one_stays_refused(api, county_admin):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = ask(api, "xd_admin").json()["token"]
+    Token.objects.filter(key=old).update(created=timezone.now() - timedelta(days=2))
+    new = ask(api, "xd_admin").json()["token"]
+    assert new != old
+    assert list(Token.objects.filter(user=county_admin).values_list("key", flat=True)) == [new]
+    event = AuditEvent.objects.filter(action="api.token_issue").order_by("-id").first()
+    assert event.detail["renewed_expired"] is True and event.detail["created"] is True
+    stale = APIClient()
+    stale.credentials(HTTP_AUTHORIZATION=f"Token {old}")
+    assert stale.get("/api/v1/me/").status_code == 401
+    fresh = APIClient()
+    fresh.credentials(HTTP_AUTHORIZATION=f"Token {new}")
+    assert fresh.get("/api/v1/me/").status_code == 200

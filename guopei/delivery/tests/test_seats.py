@@ -322,3 +322,21 @@ def test_cancel_by_token_three_personas(offering, teacher, teacher_user, other_s
     assert again.status_code == 400 and again.json() == [services.ERR_SEAT_STATE]
     assert Offering.objects.get(pk=offering.pk).taken == 0
     assert timezone.now() >= Seat.objects.get(pk=seat.pk).cancelled_at
+
+
+def test_seat_endpoint_refuses_an_expired_token(teacher_user, settings):
+    """The rush's one-statement authentication keeps the API's token lifetime (docs/security.md)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    settings.API_TOKEN_TTL_HOURS = 12
+    token = Token.objects.create(user=teacher_user)
+    Token.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(hours=13))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.post("/api/v1/delivery/offerings/1/take/")
+    assert response.status_code == 401
+    assert "接口令牌已过期" in response.json()["detail"]
