@@ -1,6 +1,7 @@
 """After a rush: count overbooked seats and check that every offering's counter equals its held seats.
 
-    python bench/rush_check.py     → JSON: offerings, seats held, waitlisted, overbooked, counter mismatches
+    python bench/rush_check.py     → JSON: offerings, seats held, waitlisted, overbooked, counter mismatches,
+                                     enrolments, seats promoted from the waitlist
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from rush_setup import OUT, setup
 def check() -> dict:
     from django.db.models import Count, Q
 
-    from guopei.delivery.models import Enrolment, Offering
+    from guopei.delivery.models import Enrolment, Offering, Seat
 
     world = json.loads((OUT / "rush_world.json").read_text())
     rows = (Offering.objects.filter(pk__in=world["offerings"])
             .annotate(held=Count("seats", filter=Q(seats__status="held")),
                       waiting=Count("seats", filter=Q(seats__status="waitlisted"))))
+    promoted = Seat.objects.filter(offering__in=world["offerings"], promoted_at__isnull=False).count()
     result = {"offerings": 0, "capacity": 0, "held": 0, "waitlisted": 0, "overbooked": 0, "counter_mismatch": 0,
-              "enrolled": 0}
+              "enrolled": 0, "enrolment_mismatch": 0, "promoted": promoted}
     for o in rows:
         result["offerings"] += 1
         result["capacity"] += o.capacity
@@ -31,7 +33,9 @@ def check() -> dict:
         result["waitlisted"] += o.waiting
         result["overbooked"] += max(o.held - o.capacity, 0) + max(o.taken - o.capacity, 0)
         result["counter_mismatch"] += int(o.taken != o.held)
-        result["enrolled"] += Enrolment.objects.filter(klass_id=o.klass_id, status="enrolled").count()
+        enrolled = Enrolment.objects.filter(klass_id=o.klass_id, status="enrolled").count()
+        result["enrolled"] += enrolled
+        result["enrolment_mismatch"] += int(enrolled != o.held)  # one class per offering here: one each
     return result
 
 

@@ -6,6 +6,8 @@
                sustained measurement instead of letting everyone reach the cap after two requests.
 * PingUser   — the same token against /bench/ping-api/ (authentication and role check, no work): the ceiling.
 * PlainUser  — /bench/ping/, a plain Django view through the middleware stack.
+* BurstUser, BurstPingUser, BurstPlainUser — the rush's shape (every user makes two requests and is done) against the
+               seat endpoint and the two trivial views.
 
 BENCH_WAIT="a-b" sets each user's think time in seconds (default 0: every user sends its next request as soon as
 the last one is answered, which measures the server's throughput).
@@ -107,6 +109,20 @@ class BurstPingUser(_TokenUser):
         if self.done >= 2:
             raise StopUser()
         self.client.get("/bench/ping-api/", headers=self.headers, name="ping-api")
+        self.done += 1
+
+
+class BurstPlainUser(_TokenUser):
+    """The same shape against the plain Django view: two requests per user, then done."""
+
+    once = True
+    done = 0
+
+    @task
+    def ping(self) -> None:
+        if self.done >= 2:
+            raise StopUser()
+        self.client.get("/bench/ping/", name="ping")
         self.done += 1
 
 

@@ -7,13 +7,16 @@
 Phases (default 500 users):
 1. plain       — /bench/ping/, a trivial Django view (middleware only), closed loop for --duration;
 2. ping        — /bench/ping-api/: token authentication + teacher role check, constant answer (the ceiling);
-3. burst-ping  — every user starts in the same second and makes two /bench/ping-api/ requests;
+3. burst-plain, burst-ping — every user starts in the same second and makes two requests to the plain view, or to
+                 the API one;
 4. burst       — the rush: every user starts in the same second and chooses two of the 20 offerings × 40 seats
                  (POST …/take/: a seat, or the waitlist when full), the same shape as burst-ping;
 5. spread      — the same rush with the 500 arriving over 10 seconds and 1–3 s between a person's two choices;
-6. churn       — closed loop of take + give back (…/cancel/, which promotes the waitlist): sustained writes.
+6. churn       — closed loop of take + give back (…/cancel/, which promotes the waitlist) on 20 offerings × 10
+                 seats, so that most cancellations promote someone: sustained writes.
 After each rush phase, overbooked seats and counter mismatches are counted in the database (bench/rush_check.py).
-Options: --users, --duration, --workers, --threads (gthread workers when > 1), --phases.
+Options: --users, --duration, --workers, --threads (gthread workers when > 0), --phases. On PostgreSQL the seat
+statements are prepared (bench/rush_settings.py); BENCH_PREPARED=0 runs without.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
 def start_gunicorn(workers: int, threads: int) -> subprocess.Popen:
     cmd = [str(BIN / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", str(workers), "--preload",
            "--log-level", "warning", "--backlog", "4096", "--timeout", "120"]
-    if threads > 1:
+    if threads > 0:
+        # gthread: keeps connections alive between a user's requests; sync workers close each one.
         cmd += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env(), start_new_session=True)
     for _ in range(100):
@@ -88,8 +92,11 @@ def proc_cpu_seconds(pid: int) -> float:
 
 def warm_up(requests: int = 300) -> None:
     """Let every worker load its code and open its database connection before anything is measured."""
+    token = json.loads((OUT / "rush_world.json").read_text())["tokens"][0]
     for _ in range(requests):
         urllib.request.urlopen(f"{HOST}/bench/ping/", timeout=30).read()
+        request = urllib.request.Request(f"{HOST}/bench/ping-api/", headers={"Authorization": f"Token {token}"})
+        urllib.request.urlopen(request, timeout=30).read()
 
 
 def locust(phase: str, user_class: str, users: int, duration: int, extra_env: dict[str, str],
@@ -116,13 +123,32 @@ def locust(phase: str, user_class: str, users: int, duration: int, extra_env: di
             "wall_seconds": round(wall, 1)}
 
 
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def ratios(phases: dict) -> dict:
+    """Enrolment throughput against each ceiling measured in the same run (requests per second)."""
+    def rps(phase: str, name: str) -> float | None:
+        return phases.get(phase, {}).get("stats", {}).get(name, {}).get("rps")
+
+    take = rps("burst", "take")
+    result = {}
+    for label, ceiling in (("burst_vs_plain", rps("plain", "ping")), ("burst_vs_ping_api", rps("ping", "ping-api")),
+                           ("burst_vs_burst_plain", rps("burst-plain", "ping")),
+                           ("burst_vs_burst_ping", rps("burst-ping", "ping-api"))):
+        if take and ceiling:
+            result[label] = round(take / ceiling, 3)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--duration", type=int, default=30)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--phases", default="plain,ping,burst-ping,burst,spread,churn")
+    parser.add_argument("--workers", type=int, default=6)
+    parser.add_argument("--threads", type=int, default=2, help="gthread workers with this many threads (0: sync)")
+    parser.add_argument("--phases", default="plain,ping,burst-plain,burst-ping,burst,spread,churn")
     args = parser.parse_args()
     database = "postgresql" if os.environ.get("BENCH_DATABASE_URL") else "sqlite"
     OUT.mkdir(parents=True, exist_ok=True)
@@ -132,26 +158,39 @@ def main() -> None:
     server = start_gunicorn(args.workers, args.threads)
     results: dict = {"database": database, "users": args.users, "duration_s": args.duration,
                      "gunicorn": f"{args.workers} workers" + (f" × {args.threads} threads (gthread)"
-                                                              if args.threads > 1 else " (sync)"),
+                                                              if args.threads > 0 else " (sync)"),
+                     "prepared_statements": database == "postgresql" and os.environ.get("BENCH_PREPARED", "1") == "1",
+                     "uptime_before": uptime(),
                      "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
                      "phases": {}}
     try:
         warm_up()
         users = args.users
-        plan = {
-            "plain": ("PlainUser", {}, users), "ping": ("PingUser", {}, users),
-            "burst-ping": ("BurstPingUser", {}, users), "burst": ("BurstUser", {}, users),
-            "spread": ("BurstUser", {"BENCH_WAIT": "1-3"}, max(users // 10, 1)),
-            "churn": ("RushUser", {"BENCH_CANCEL": "1"}, users),
+        plan: dict[str, tuple[str, dict[str, str], int, list[str]]] = {
+            "plain": ("PlainUser", {}, users, []), "ping": ("PingUser", {}, users, []),
+            "burst-plain": ("BurstPlainUser", {}, users, []), "burst-ping": ("BurstPingUser", {}, users, []),
+            "burst": ("BurstUser", {}, users, []),
+            "spread": ("BurstUser", {"BENCH_WAIT": "1-3"}, max(users // 10, 1), []),
+            # 10 seats per offering: 200 seats for 500 people, so the waitlists stay long and every cancelled seat
+            # is a promotion.
+            "churn": ("RushUser", {"BENCH_CANCEL": "1"}, users, ["--seats", "10"]),
         }
         for phase in args.phases.split(","):
-            user_class, extra, spawn_rate = plan[phase]
+            user_class, extra, spawn_rate, world = plan[phase]
             writes = user_class in ("RushUser", "BurstUser")
             if writes:
-                run(setup, stdout=subprocess.DEVNULL)
+                run([*setup, *world], stdout=subprocess.DEVNULL)
             server_cpu = proc_cpu_seconds(server.pid)
+            load_before = os.getloadavg()[0]
             outcome = locust(phase, user_class, users, args.duration, extra, spawn_rate)
-            outcome["server_cores"] = round((proc_cpu_seconds(server.pid) - server_cpu) / outcome["wall_seconds"], 2)
+            outcome["load_average_before"] = load_before
+            server_cpu = proc_cpu_seconds(server.pid) - server_cpu
+            outcome["server_cores"] = round(server_cpu / outcome["wall_seconds"], 2)
+            answered = sum(row["requests"] for name, row in outcome["stats"].items() if name != "Aggregated")
+            if answered:
+                # Per request, which a burst's idle seconds do not dilute (PostgreSQL's own processes not included).
+                outcome["server_cpu_ms_per_request"] = round(server_cpu / answered * 1000, 2)
+                outcome["locust_cpu_ms_per_request"] = round(outcome["locust_cpu_seconds"] / answered * 1000, 2)
             outcome["load_average_after"] = os.getloadavg()[0]
             if writes:
                 time.sleep(2)  # requests cut off by the time limit finish before counting
@@ -161,6 +200,9 @@ def main() -> None:
             print(phase, json.dumps(outcome, ensure_ascii=False), flush=True)
     finally:
         stop(server)
+    results["uptime_after"] = uptime()
+    results["ratios"] = ratios(results["phases"])
+    print("ratios", json.dumps(results["ratios"]), flush=True)
     (OUT / f"rush_results_{database}.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
 
 

@@ -1,8 +1,9 @@
 """The platform's URLs plus two trivial views, the ceilings the rush is compared with.
 
 * /bench/ping/      a plain Django view: the middleware stack and nothing else;
-* /bench/ping-api/  a DRF view behind the same token authentication and teacher-role check as the seat endpoint,
-                    returning a constant: what one authenticated API request costs before any work is done.
+* /bench/ping-api/  a DRF view behind the same authentication (token and memberships in one statement, or the
+                    session) and teacher-role check as the seat endpoints, returning a constant: what one
+                    authenticated API request costs before any work is done.
 """
 
 from typing import Any
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 
 from config.urls import urlpatterns as platform_urls
 from guopei.api.base import HasRole
+from guopei.delivery.api import SEAT_AUTHENTICATION
 from guopei.orgs.models import Membership
 
 
@@ -23,6 +25,7 @@ def ping(request: HttpRequest) -> HttpResponse:
 
 
 class PingApi(APIView):
+    authentication_classes = SEAT_AUTHENTICATION
     permission_classes = [HasRole(Membership.Role.TEACHER)]
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
