@@ -1,11 +1,12 @@
 """Token authentication in one statement, for the seat endpoints of the opening rush (MGMT-3).
 
-DRF's `TokenAuthentication` reads the token and its user, and the role check then reads the user's memberships with
-their regions, schools and institutions: two statements whose ORM compilation cost more than the seat request itself
-(docs/performance.md, 选学抢报). This reads the token, the user and the active memberships in one statement and
+The API's token authentication reads the token and its user, and the role check then reads the user's memberships
+with their regions, schools and institutions: two statements whose ORM compilation cost more than the seat request
+itself (docs/performance.md, 选学抢报). This reads the token, the user and the active memberships in one statement and
 caches the memberships on the user, where `guopei.orgs.scoping.active_memberships` looks first, so `HasRole` and
 every scoping helper see the same memberships without another query (related regions, schools and institutions load
-on access). Everything else is DRF's: the header parsing, the messages, the 401 with `WWW-Authenticate: Token`.
+on access). Everything else is the API's (`guopei.api.authentication.ExpiringTokenAuthentication`): the header
+parsing, the messages, the 401 with `WWW-Authenticate: Token`, the token's lifetime.
 The statement goes through the seat statements' cursor, so it is kept prepared where those are.
 """
 
@@ -57,10 +58,10 @@ class OneStatementTokenAuthentication(ExpiringTokenAuthentication):
         db = connection.alias
         split = len(token_fields), len(token_fields) + len(user_fields)
         token = Token.from_db(db, token_fields, rows[0][:split[0]])
-        self.check_lifetime(token)
         user = User.from_db(db, user_fields, rows[0][split[0]:split[1]])
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        self.check_lifetime(token)  # after the user, in the order of the default authentication
         user._guopei_memberships = [  # type: ignore[attr-defined]
             Membership.from_db(db, membership_fields, row[split[1]:]) for row in rows if row[split[1]] is not None]
         token.user = user
