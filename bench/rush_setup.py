@@ -85,6 +85,8 @@ def build(teachers: int, offerings: int, seats: int) -> dict:
     tokens = [Token.objects.get_or_create(user=t.user)[0].key
               for t in Teacher.objects.filter(school=school).select_related("user").order_by("pk")[:teachers]]
     staff_token = Token.objects.get_or_create(user=staff)[0].key
+    # API tokens expire (API_TOKEN_TTL_HOURS): every run starts with tokens issued now.
+    Token.objects.filter(key__in=[*tokens, staff_token]).update(created=now)
     world = {"offerings": ids, "tokens": tokens, "staff_token": staff_token, "seats": seats}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "rush_world.json").write_text(json.dumps(world))
