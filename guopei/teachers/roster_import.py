@@ -764,9 +764,10 @@ class _Writer:
             else:
                 self.unchanged += 1
         self.rows += len(kept)
-        # In keyed-hash order: the inserts into the hash's unique index walk it once instead of jumping about
-        # (PostgreSQL, measured: 0.5 s less server time per 100,000 rows).
-        new.sort(key=itemgetter(_ID_HASH))
+        if connection.vendor == "postgresql":
+            # In keyed-hash order the COPY walks the hash's two indexes (unique, pattern) in order: 0.5 s less
+            # server time per 100,000 rows. (On SQLite, with its page cache holding the indexes, 0.2 s more.)
+            new.sort(key=itemgetter(_ID_HASH))
         return new, changes, last_line
 
     def write(self, prepared: Prepared) -> None:
