@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from operator import itemgetter
 from typing import Any
 
@@ -476,7 +476,6 @@ def _worker(conn: Connection, worker: int, workers: int) -> None:
                 payload = pickle.dumps(_check_chunk(first_line, raw_rows, cols, today), protocol=5)
                 conn.send((unit, seq, seq == len(chunks) - 1))
                 conn.send_bytes(payload)
-        conn.send(None)
     except SpreadsheetError as exc:
         conn.send(("file", str(exc)))
     except BaseException:
@@ -512,31 +511,27 @@ class _Workers:
             _WORK = None
 
     def __iter__(self) -> Iterator[Checked]:
-        pending: dict[tuple[int, int], tuple[bool, bytes]] = {}
-        live = list(self.receivers)
-        unit = seq = 0
-        while unit < self.units:
-            if (unit, seq) not in pending:
-                if not live:
-                    raise RuntimeError("roster check workers ended before sending every chunk")
-                for conn in wait(live):
-                    assert isinstance(conn, Connection)
-                    try:
-                        header = conn.recv()
-                    except EOFError:
-                        raise RuntimeError("a roster check worker ended unexpectedly") from None
-                    if header is None:
-                        live.remove(conn)
-                    elif header[0] == "file":
-                        raise ImportFailed(header[1])
-                    elif header[0] == "error":
-                        raise RuntimeError(f"a roster check worker failed:\n{header[1]}")
-                    else:
-                        pending[(header[0], header[1])] = (header[2], conn.recv_bytes())
-                continue
-            last, payload = pending.pop((unit, seq))
-            yield pickle.loads(payload)  # noqa: S301 - bytes from a worker this process forked
-            unit, seq = (unit + 1, 0) if last else (unit, seq + 1)
+        """The chunks in file order, each read from the worker whose unit it is when it is needed.
+
+        A worker that is ahead waits on its pipe until then: what is checked but not yet written stays small
+        (the importing process keeps its memory for the database's page cache).
+        """
+        for unit in range(self.units):
+            conn = self.receivers[unit % len(self.receivers)]
+            while True:
+                try:
+                    header = conn.recv()
+                except (EOFError, OSError):
+                    raise RuntimeError("a roster check worker ended unexpectedly") from None
+                if header is None or header[0] == "error":
+                    detail = "" if header is None else f":\n{header[1]}"
+                    raise RuntimeError(f"a roster check worker failed{detail}")
+                if header[0] == "file":
+                    raise ImportFailed(header[1])
+                assert header[0] == unit, (header, unit)
+                yield pickle.loads(conn.recv_bytes())  # noqa: S301 - bytes from a worker this process forked
+                if header[2]:  # the unit's last chunk
+                    break
 
     def close(self) -> None:
         for process in self.processes:
