@@ -1,9 +1,11 @@
 """Import a teacher roster (教师名册): validate every row, then apply the whole file in one transaction (MGMT-4).
 
-Built for 100,000-row files: one pass over the rows in Python, the schools and the existing teachers named in
-the file loaded in a few set queries, no query per row, inserts and updates in batches. A row matching an
-existing teacher by ID number (keyed hash) updates them; a row equal to what is stored changes nothing, so
-re-importing a file is a no-op. A county administrator imports only into the schools of their own county.
+Built for 100,000-row files (docs/performance.md): worker processes parse the parts of a big sheet and check
+its rows in chunks; each chunk is looked up (schools, stored teachers: one set query per chunk, no query per
+row) and written in batches while the next ones are checked, inside the one transaction, and any error stops
+the writing and rolls it all back. A row matching an existing teacher by ID number (keyed hash) updates them; a
+row equal to what is stored changes nothing, so re-importing a file is a no-op. A county administrator imports
+only into the schools of their own county.
 """
 
 from __future__ import annotations
