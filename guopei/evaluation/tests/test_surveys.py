@@ -141,14 +141,14 @@ def test_mgmt7_incomplete_answers_are_refused_and_the_token_stays_unused(survey)
 # --- anonymity ------------------------------------------------------------------------------------------------
 def _forward_closure(model: type[models.Model]) -> set[type[models.Model]]:
     seen: set[type[models.Model]] = set()
-    todo = [model]
-    while todo:
-        current = todo.pop()
+    pending = [model]
+    while pending:
+        current = pending.pop()
         for field in current._meta.concrete_fields:
             target = field.related_model
             if field.is_relation and target is not None and target not in seen:
                 seen.add(target)
-                todo.append(target)
+                pending.append(target)
     return seen
 
 
