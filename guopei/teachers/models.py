@@ -69,10 +69,12 @@ class Teacher(TimeStampedModel):
     name_pinyin = models.CharField("姓名拼音", max_length=120)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     id_number = models.CharField("身份证号（密文）", max_length=255, editable=False)
-    id_hash = models.CharField("身份证号检索散列", max_length=64, unique=True, editable=False)
+    # Unique and indexed through Meta (a constraint and an index): as field options on PostgreSQL they would also
+    # get a `varchar_pattern_ops` index for `LIKE 'x%'`, which nobody runs on a keyed hash and every import writes.
+    id_hash = models.CharField("身份证号检索散列", max_length=64, editable=False)
     birth_date = models.DateField("出生日期")
     phone = models.CharField("手机号（密文）", max_length=255, blank=True, editable=False)
-    phone_hash = models.CharField("手机号检索散列", max_length=64, blank=True, db_index=True, editable=False)
+    phone_hash = models.CharField("手机号检索散列", max_length=64, blank=True, editable=False)
     school = models.ForeignKey(School, verbose_name="学校（幼儿园）", on_delete=models.PROTECT, related_name="teachers",
                                db_index=False)
     region_code = models.CharField("区域代码", max_length=6, editable=False)
@@ -107,6 +109,11 @@ class Teacher(TimeStampedModel):
             # repeats the condition term (`listing.status_q`).
             models.Index(fields=["status", "name_pinyin", "id"], name="teacher_inactive_pinyin",
                          condition=~Q(status="active")),
+            models.Index(fields=["phone_hash"], name="teacher_phone_hash"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["id_hash"], name="teacher_id_hash_unique",
+                                    violation_error_message="该身份证号的教师已存在。"),
         ]
 
     def __str__(self) -> str:

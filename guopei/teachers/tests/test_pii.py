@@ -38,12 +38,18 @@ def test_encrypt_round_trip_and_random_nonce():
 
 def test_hash_is_keyed_and_stable():
     first = pii_hash("13812345678")
-    assert first == pii_hash("13812345678") and len(first) == 64
+    assert first == pii_hash("13812345678") and len(first) == 32
     with override_settings(PII_HASH_KEY="another-key"):
         assert pii_hash("13812345678") != first
     import hashlib
 
     assert pii_hash("13812345678") != hashlib.sha256(b"13812345678").hexdigest()
+    # HMAC-SHA-256-128: the first 128 bits of the standard HMAC under the configured key.
+    import hmac
+
+    from django.conf import settings
+
+    assert first == hmac.new(settings.PII_HASH_KEY.encode(), b"13812345678", "sha256").hexdigest()[:32]
 
 
 def test_masks():
@@ -103,3 +109,52 @@ def test_pii_rotate_reencrypts_with_newest_key_idempotently(school):
         assert event.detail["teachers.Teacher.id_number"]["reencrypted"] == 0
     with override_settings(PII_KEYS=[NEW_KEY]):
         assert all(Teacher.objects.get(pk=t.pk).id_number_plain for t in Teacher.objects.all())
+
+
+@pytest.mark.django_db
+def test_id_hash_is_unique_and_no_like_index_is_kept(school):
+    """MGMT-4: one teacher per ID number, enforced by the database; the keyed-hash columns carry exactly one
+    index each (no `LIKE` index for a hash that nobody searches by prefix, which every import would write)."""
+    from django.db import IntegrityError, transaction
+
+    teacher = TeacherFactory(school=school)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TeacherFactory(school=school, id_hash=teacher.id_hash)
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Teacher._meta.db_table)
+    on_column = {column: [name for name, info in constraints.items()
+                          if info["columns"] == [column] and (info["index"] or info["unique"])]
+                 for column in ("id_hash", "phone_hash")}
+    assert len(on_column["id_hash"]) == 1, on_column
+    assert on_column["phone_hash"] == ["teacher_phone_hash"], on_column
+    assert not [name for name in constraints if name.endswith("_like")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stored_keyed_hashes_are_cut_to_128_bits_by_the_migration_and_restored_going_back(school):
+    """MGMT-4: after the migration the stored hashes are what `pii_hash` gives, so teachers are still found."""
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+    from django.db.migrations.executor import MigrationExecutor
+
+    teachers = [TeacherFactory(school=school) for _ in range(3)]
+    TeacherFactory(school=school, plain_phone="", phone="", phone_hash="")
+
+    def full(value: str) -> str:
+        return hmac.new(settings.PII_HASH_KEY.encode(), value.encode(), hashlib.sha256).hexdigest() if value else ""
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("teachers", "0006_teacher_hash_indexes")])
+    for teacher in Teacher.objects.all():
+        assert teacher.id_hash == full(teacher.id_number_plain) and len(teacher.id_hash) == 64
+        assert teacher.phone_hash == full(teacher.phone_plain)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    for teacher in Teacher.objects.all():
+        assert teacher.id_hash == pii_hash(teacher.id_number_plain) and len(teacher.id_hash) == 32
+        assert teacher.phone_hash == pii_hash(teacher.phone_plain)
+    assert Teacher.objects.get(id_hash=pii_hash(teachers[0].id_number_plain)) == teachers[0]
