@@ -15,6 +15,8 @@ Phases (default 500 users):
 6. churn       — closed loop of take + give back (…/cancel/, which promotes the waitlist) on 20 offerings × 10
                  seats, so that most cancellations promote someone: sustained writes.
 After each rush phase, overbooked seats and counter mismatches are counted in the database (bench/rush_check.py).
+Per phase: the load average, and the CPU per answered request of gunicorn, of Locust and (PostgreSQL on this
+machine) of the database's backends serving the rush.
 Options: --users, --duration, --workers, --threads (gthread workers when > 0), --phases. On PostgreSQL the seat
 statements are prepared (bench/rush_settings.py); BENCH_PREPARED=0 runs without.
 """
@@ -90,6 +92,36 @@ def proc_cpu_seconds(pid: int) -> float:
     return total
 
 
+def pid_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by one process (Linux /proc); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class DatabaseCpu:
+    """CPU used by the PostgreSQL backends serving the rush's database (same machine): the server's connections,
+    not this script's own, nor other databases' on the same server, nor PostgreSQL's background processes (WAL
+    writer, checkpointer). A backend opened during a phase counts from its start; one closed during it is lost
+    (the server keeps its connections: CONN_MAX_AGE)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.connection = psycopg.connect(url, autocommit=True)
+
+    def snapshot(self) -> dict[int, float]:
+        rows = self.connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                       "AND pid <> pg_backend_pid() AND backend_type = 'client backend'").fetchall()
+        return {pid: pid_cpu_seconds(pid) for (pid,) in rows}
+
+    @staticmethod
+    def used(before: dict[int, float], after: dict[int, float]) -> float:
+        return sum(max(cpu - before.get(pid, 0.0), 0.0) for pid, cpu in after.items())
+
+
 def warm_up(requests: int = 300) -> None:
     """Let every worker load its code and open its database connection before anything is measured."""
     token = json.loads((OUT / "rush_world.json").read_text())["tokens"][0]
@@ -156,6 +188,7 @@ def main() -> None:
     setup = [str(BIN / "python"), "bench/rush_setup.py"]
     run(setup, stdout=subprocess.DEVNULL)
     server = start_gunicorn(args.workers, args.threads)
+    database_cpu = DatabaseCpu(os.environ["BENCH_DATABASE_URL"]) if database == "postgresql" else None
     results: dict = {"database": database, "users": args.users, "duration_s": args.duration,
                      "gunicorn": f"{args.workers} workers" + (f" × {args.threads} threads (gthread)"
                                                               if args.threads > 0 else " (sync)"),
@@ -181,8 +214,10 @@ def main() -> None:
             if writes:
                 run([*setup, *world], stdout=subprocess.DEVNULL)
             server_cpu = proc_cpu_seconds(server.pid)
+            backends = database_cpu.snapshot() if database_cpu else {}
             load_before = os.getloadavg()[0]
             outcome = locust(phase, user_class, users, args.duration, extra, spawn_rate)
+            database_used = database_cpu.used(backends, database_cpu.snapshot()) if database_cpu else None
             outcome["load_average_before"] = load_before
             server_cpu = proc_cpu_seconds(server.pid) - server_cpu
             outcome["server_cores"] = round(server_cpu / outcome["wall_seconds"], 2)
@@ -191,6 +226,8 @@ def main() -> None:
                 # Per request, which a burst's idle seconds do not dilute (PostgreSQL's own processes not included).
                 outcome["server_cpu_ms_per_request"] = round(server_cpu / answered * 1000, 2)
                 outcome["locust_cpu_ms_per_request"] = round(outcome["locust_cpu_seconds"] / answered * 1000, 2)
+                if database_used is not None:
+                    outcome["database_cpu_ms_per_request"] = round(database_used / answered * 1000, 2)
             outcome["load_average_after"] = os.getloadavg()[0]
             if writes:
                 time.sleep(2)  # requests cut off by the time limit finish before counting
