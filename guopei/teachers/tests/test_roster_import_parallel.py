@@ -232,3 +232,20 @@ def test_bulk_encryption_and_hashing_match_the_one_value_functions_and_never_reu
 
     assert nonce(theirs) != nonce(ours)
     assert pii_decrypt(theirs) == pii_decrypt(ours) == "x"
+
+
+def test_worker_processes_defer_to_the_process_that_writes(monkeypatch):
+    """The one writer is the import's critical path (MGMT-4 roster import): a worker lowers its own priority."""
+    import multiprocessing
+    import os
+
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    monkeypatch.setattr(roster_module, "_WORK", (roster_module._Rows([]), {}, date(2026, 11, 30)))
+    child = os.fork()
+    if child == 0:  # the workers of an import are forked like this
+        roster_module._worker(sender, 0, 1)
+        os._exit(os.nice(0))
+    _, status = os.waitpid(child, 0)
+    receiver.close()
+    ours = os.nice(0)
+    assert os.waitstatus_to_exitcode(status) == min(19, ours + roster_module.WORKER_NICENESS) > ours
