@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.urls import URLPattern, re_path
 from django.utils.cache import patch_cache_control
@@ -78,6 +78,10 @@ class SeatEndpoint:
         self.full_view = full_view
         self.act = act
         initkwargs = full_view.initkwargs  # type: ignore[attr-defined]
+        throttles = initkwargs.get("throttle_classes", full_view.cls.throttle_classes)  # type: ignore[attr-defined]
+        if throttles:  # the lean path does not throttle: refuse to start rather than let requests past a limit
+            raise ImproperlyConfigured("SeatEndpoint cannot serve an action with throttle_classes; serve it "
+                                       "through the router only.")
         self.permissions = [permission() for permission in initkwargs["permission_classes"]]
         view = full_view.cls(**initkwargs)  # type: ignore[attr-defined]
         for method, action in full_view.actions.items():  # type: ignore[attr-defined]

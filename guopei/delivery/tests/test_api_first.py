@@ -208,3 +208,19 @@ def test_mgmt3_lean_take_sends_no_more_statements_than_the_action(offering, scho
         counts.append(len(queries.captured_queries))
         monkeypatch.setattr(api_first, "lean_request", lambda request: None)
     assert counts[0] == counts[1]
+
+
+def test_the_lean_path_refuses_an_action_with_a_rate_limit():
+    """A throttled action must not be served past its limit by the lean path: building the endpoint fails."""
+    from django.core.exceptions import ImproperlyConfigured
+    from rest_framework.throttling import UserRateThrottle
+
+    from guopei.delivery.api import OfferingViewSet
+
+    class Throttled(OfferingViewSet):
+        throttle_classes = [UserRateThrottle]
+
+    with pytest.raises(ImproperlyConfigured):
+        api_first.SeatEndpoint(api_first._action_view(Throttled, "take", "delivery-offering"), api_first._take)
+    assert api_first.SeatEndpoint(api_first._action_view(OfferingViewSet, "take", "delivery-offering"),
+                                  api_first._take).allow
