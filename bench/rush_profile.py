@@ -15,7 +15,6 @@ import argparse
 import cProfile
 import io
 import json
-import os
 import pstats
 import random
 import sys
@@ -23,6 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proc_cpu import backend_cpu_seconds
 from rush_setup import OUT, setup
 
 
@@ -55,18 +55,8 @@ def main() -> None:
     taken: list[tuple[str, int]] = []
 
     def database_cpu() -> float:
-        """CPU seconds used so far by this connection's PostgreSQL backend (same machine, Linux); 0 on SQLite."""
-        if connection.vendor != "postgresql":
-            return 0.0
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU seconds used so far by this connection's PostgreSQL backend; 0 on SQLite."""
+        return backend_cpu_seconds(connection) or 0.0
 
     def take(i: int) -> tuple[int, bytes]:
         token = tokens[i % len(tokens)]

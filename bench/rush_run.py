@@ -36,6 +36,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proc_cpu import group_cpu_seconds, pid_cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 BIN = ROOT / ".venv" / "bin"
@@ -74,31 +77,6 @@ def start_gunicorn(workers: int, threads: int) -> subprocess.Popen:
 def stop(proc: subprocess.Popen) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=30)
-
-
-def proc_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) used so far by the live processes of a process group (Linux /proc)."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pid:  # fields after the name: state, ppid, pgrp, …, utime (11), stime (12)
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def pid_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) used so far by one process (Linux /proc); 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class DatabaseCpu:
@@ -213,13 +191,13 @@ def main() -> None:
             writes = user_class in ("RushUser", "BurstUser")
             if writes:
                 run([*setup, *world], stdout=subprocess.DEVNULL)
-            server_cpu = proc_cpu_seconds(server.pid)
+            server_cpu = group_cpu_seconds(server.pid)
             backends = database_cpu.snapshot() if database_cpu else {}
             load_before = os.getloadavg()[0]
             outcome = locust(phase, user_class, users, args.duration, extra, spawn_rate)
             database_used = database_cpu.used(backends, database_cpu.snapshot()) if database_cpu else None
             outcome["load_average_before"] = load_before
-            server_cpu = proc_cpu_seconds(server.pid) - server_cpu
+            server_cpu = group_cpu_seconds(server.pid) - server_cpu
             outcome["server_cores"] = round(server_cpu / outcome["wall_seconds"], 2)
             answered = sum(row["requests"] for name, row in outcome["stats"].items() if name != "Aggregated")
             if answered:

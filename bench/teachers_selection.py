@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proc_cpu import backend_cpu_seconds
 from teachers_common import machine, median, setup, vendor, write_out
 
 COUNTY = "140105"
@@ -42,16 +43,7 @@ def server_cpu_seconds() -> float | None:
     """CPU time used so far by the PostgreSQL process serving this connection (None when not readable)."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return backend_cpu_seconds(connection)
 
 
 def explain(sql: str, params: Any, settings: list[str]) -> str:
