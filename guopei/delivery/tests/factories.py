@@ -83,6 +83,18 @@ def trainee(school: Any, user: Any = None, name: str | None = None) -> Any:
     return TeacherFactory(**kwargs)
 
 
+def teachers_with_accounts(school: Any, n: int, prefix: str = "t") -> list[tuple[Any, Any]]:
+    """`n` teachers of `school`, each with a teacher's account: [(user, teacher), …]."""
+    from guopei.orgs.models import Membership
+    from guopei.orgs.tests.factories import make_user
+
+    result = []
+    for i in range(n):
+        user = make_user(Membership.Role.TEACHER, school=school, username=f"{prefix}{i}")
+        result.append((user, trainee(school, user)))
+    return result
+
+
 def open_offering(klass: TrainingClass, staff: Any, *, capacity: int = 8, region: str = "140000",
                   minutes: int = 60, min_enrolment: int = 1, title: str = "选学：乡村课堂教学") -> Offering:
     now = timezone.now()

@@ -28,7 +28,7 @@ from guopei.orgs.models import Membership, Region
 from guopei.orgs.scoping import roles_of
 from guopei.orgs.tests.factories import make_user
 
-from .factories import enrol, open_offering, trainee
+from .factories import enrol, open_offering, teachers_with_accounts, trainee
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -39,14 +39,6 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVE
 def statements(queries: CaptureQueriesContext) -> list[str]:
     """The statements sent, without the transaction control around them."""
     return [q["sql"] for q in queries.captured_queries if not q["sql"].strip().upper().startswith(TRANSACTION_CONTROL)]
-
-
-def people(school, n, prefix="seat"):
-    result = []
-    for i in range(n):
-        user = make_user(Role.TEACHER, school=school, username=f"{prefix}{i}")
-        result.append((user, trainee(school, user)))
-    return result
 
 
 def token_client(user) -> APIClient:
@@ -76,7 +68,7 @@ def test_mgmt3_seat_request_is_two_statements_where_the_database_allows(klass, s
 
 def test_mgmt3_returned_seat_is_what_the_database_holds(klass, staff, school):
     offering = open_offering(klass, staff, capacity=1)
-    (u1, _), (u2, _) = people(school, 2)
+    (u1, _), (u2, _) = teachers_with_accounts(school, 2, "seat")
     for user in (u1, u2):
         returned = services.seat_take(actor=user, offering=offering.pk)
         stored = Seat.objects.get(pk=returned.pk)
@@ -142,7 +134,7 @@ def test_mgmt3_nominee_already_in_the_class_cannot_take_a_seat_in_it(klass, staf
 
 def test_mgmt3_cancel_passes_over_a_waitlisted_teacher_already_in_the_class(klass, staff, school):
     offering = open_offering(klass, staff, capacity=1)
-    (u1, _), (u2, t2), (u3, t3) = people(school, 3)
+    (u1, _), (u2, t2), (u3, t3) = teachers_with_accounts(school, 3, "seat")
     held = services.seat_take(actor=u1, offering=offering)
     passed = services.seat_take(actor=u2, offering=offering)
     promoted = services.seat_take(actor=u3, offering=offering)
@@ -162,7 +154,7 @@ def test_mgmt3_cancel_passes_over_a_waitlisted_teacher_already_in_the_class(klas
 
 def test_mgmt3_giving_up_a_waitlist_place_frees_no_seat(klass, staff, school):
     offering = open_offering(klass, staff, capacity=1)
-    (u1, _), (u2, _), (u3, _) = people(school, 3)
+    (u1, _), (u2, _), (u3, _) = teachers_with_accounts(school, 3, "seat")
     held = services.seat_take(actor=u1, offering=offering)
     waiting = services.seat_take(actor=u2, offering=offering)
     behind = services.seat_take(actor=u3, offering=offering)
@@ -175,7 +167,7 @@ def test_mgmt3_giving_up_a_waitlist_place_frees_no_seat(klass, staff, school):
 
 def test_mgmt3_cancel_of_a_closed_offering_frees_the_seat_without_promoting(klass, staff, school):
     offering = open_offering(klass, staff, capacity=1)
-    (u1, _), (u2, _) = people(school, 2)
+    (u1, _), (u2, _) = teachers_with_accounts(school, 2, "seat")
     held = services.seat_take(actor=u1, offering=offering)
     services.seat_take(actor=u2, offering=offering)
     Offering.objects.filter(pk=offering.pk).update(status=Offering.Status.CLOSED)
@@ -186,7 +178,7 @@ def test_mgmt3_cancel_of_a_closed_offering_frees_the_seat_without_promoting(klas
 
 def test_mgmt3_cancel_refuses_someone_elses_seat_and_a_given_up_one(klass, staff, school):
     offering = open_offering(klass, staff)
-    (u1, _), (u2, _) = people(school, 2)
+    (u1, _), (u2, _) = teachers_with_accounts(school, 2, "seat")
     seat = services.seat_take(actor=u1, offering=offering)
     with pytest.raises(PermissionDenied):
         services.seat_cancel(actor=u2, seat=seat.pk)
@@ -216,7 +208,8 @@ def test_mgmt3_seat_statements_work_prepared(klass, staff, school):
     raw.prepare_threshold = 0
     try:
         offering = open_offering(klass, staff, capacity=2)
-        chosen = [services.seat_take(actor=user, offering=offering.pk) for user, _ in people(school, 4)]
+        chosen = [services.seat_take(actor=user, offering=offering.pk)
+                  for user, _ in teachers_with_accounts(school, 4, "seat")]
         assert [s.status for s in chosen] == ["held", "held", "waitlisted", "waitlisted"]
         services.seat_cancel(actor=chosen[0].teacher.user, seat=chosen[0].pk)
         with connection.cursor() as cursor:

@@ -10,22 +10,11 @@ from django.utils import timezone
 
 from guopei.delivery import services
 from guopei.delivery.models import Enrolment, Notice, Offering, Seat
-from guopei.orgs.models import Membership
-from guopei.orgs.tests.factories import make_user
 from guopei.teachers.models import IntegrityEntry, ban_end
 
-from .factories import make_class, open_offering, trainee
+from .factories import make_class, open_offering, teachers_with_accounts
 
 pytestmark = pytest.mark.django_db
-Role = Membership.Role
-
-
-def teachers_with_accounts(school, n, prefix="t"):
-    result = []
-    for i in range(n):
-        user = make_user(Role.TEACHER, school=school, username=f"{prefix}{i}")
-        result.append((user, trainee(school, user)))
-    return result
 
 
 def test_mgmt3_seat_taken_enrols_teacher(klass, staff, teacher, teacher_user):
