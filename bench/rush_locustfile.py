@@ -98,32 +98,33 @@ class BurstUser(_TokenUser):
                 raise StopUser()
 
 
-class BurstPingUser(_TokenUser):
-    """The same shape against the trivial API view: two requests per user, then done."""
+class _BurstOfPings(_TokenUser):
+    """The burst's shape against a trivial view: two requests per user, then done."""
 
+    abstract = True
     once = True
     done = 0
+    path = name = ""
+    with_token = True
 
     @task
     def ping(self) -> None:
         if self.done >= 2:
             raise StopUser()
-        self.client.get("/bench/ping-api/", headers=self.headers, name="ping-api")
+        self.client.get(self.path, headers=self.headers if self.with_token else None, name=self.name)
         self.done += 1
 
 
-class BurstPlainUser(_TokenUser):
-    """The same shape against the plain Django view: two requests per user, then done."""
+class BurstPingUser(_BurstOfPings):
+    """Against the trivial API view (the token's authentication and role check)."""
 
-    once = True
-    done = 0
+    path, name = "/bench/ping-api/", "ping-api"
 
-    @task
-    def ping(self) -> None:
-        if self.done >= 2:
-            raise StopUser()
-        self.client.get("/bench/ping/", name="ping")
-        self.done += 1
+
+class BurstPlainUser(_BurstOfPings):
+    """Against the plain Django view."""
+
+    path, name, with_token = "/bench/ping/", "ping", False
 
 
 class PingUser(_TokenUser):
