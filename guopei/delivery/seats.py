@@ -11,15 +11,20 @@ transaction of two statements:
    gives the seat back, promotes the first waitlisted teacher and leaves them a notice). On SQLite, which has no
    data-modifying CTEs, the services run the same steps as separate statements inside the IMMEDIATE transaction.
 
+On PostgreSQL the take's two statements run inside one function, `guopei_seat_take` (`take_function_sql`), created
+by every `migrate`: one call, sent in autocommit, is the whole transaction and a single round trip.
+
 Written in SQL because it runs for every click of the opening rush: building the statements through the ORM cost
 more than executing them. Only table and column names from the models and this module's constants are formatted
-into the SQL; every value is a parameter. The INSERTs write every column of the model: the ones the request
+into the SQL; every value is a parameter (the function's body also holds the columns' constant defaults, quoted by
+the driver). The INSERTs write every column of the model: the ones the request
 decides, and for the others the field's default exactly as the ORM would write it, so a new field with a default
 needs no change here.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from functools import cache
@@ -95,6 +100,7 @@ class _Defaults:
         self.constant = {f"{prefix}_{f.column}": f.get_db_prep_save(f.get_default(), connection)
                          for f in fields if not (f.has_default() and callable(f.default))}
         self.per_row = [(f"{prefix}_{f.column}", f) for f in fields if f.has_default() and callable(f.default)]
+        self.fields = {f"{prefix}_{f.column}": f for f in fields}
 
     def params(self) -> dict[str, Any]:
         return {**self.constant, **{name: f.get_db_prep_save(f.get_default(), connection) for name, f in self.per_row}}
@@ -253,26 +259,148 @@ FROM chk c LEFT JOIN w ON TRUE
     return _compact(sql), seat_rest, enrolment_rest
 
 
-def take(*, lock: TeacherLock, now: datetime, today: date, cap: int, waitlist: bool,
-         audit: Mapping[str, Any]) -> TakeOutcome:
-    """Check and write a seat request in one statement (PostgreSQL), inside the transaction that holds `lock`.
+# --- take in one call (PostgreSQL) --------------------------------------------------------------------------------
+TAKE_FUNCTION = "guopei_seat_take"
+RETRY_SQLSTATE = "GP001"  # the count moved but no seat was written: the function raises it, so nothing stays
 
-    Nothing is written unless every rule passes: no ban, under the cap, no active seat here, not already in the
-    class. Then the count moves by the conditional UPDATE: a seat when one is left, else a waitlist place while the
-    offering is open (and the waitlist is on). The offering's row stays locked from that UPDATE to the COMMIT that
-    follows at once.
+# The function's result row: the teacher's lock, whether the offering is within the teacher's region, the checks,
+# then what was written and whether the count moved.
+_TAKE_RESULT = """
+    teacher_id bigint, school_id bigint, region_code text, offering_id bigint, klass_id bigint, offering_region text,
+    offering_demo boolean, within_region boolean, banned boolean, active bigint, seat_id bigint, seat_status text,
+    seat_queued_at timestamptz, seat_promoted_at timestamptz, seat_cancelled_at timestamptz, enrolment_id bigint,
+    enrolment_status text, open_now boolean, new_seat_id bigint, new_seat_status text, enrolments bigint, moved bigint
+"""
+# The request's values, as the function's arguments (p_) or as what it read under the lock (v_).
+_TAKE_NAMES = {
+    "actor": "p_actor", "actor_name": "p_actor_name", "role": "p_role", "ip": "p_ip", "offering": "p_offering",
+    "now": "p_now", "today": "p_today", "cap": "p_cap", "waitlist": "p_waitlist", "teacher": "v.teacher_id",
+    "school": "v.school_id", "region": "v.region_code", "klass": "v.klass_id", "demo": "v.offering_demo",
+}
+
+
+def _literal(value: Any, field: models.Field) -> str:
+    """A column default as SQL text, for the function's body (it cannot take the defaults as parameters)."""
+    from psycopg import sql
+
+    if field.has_default() and callable(field.default) and field.default not in (dict, list):
+        raise LookupError(f"{field} has a default computed per row ({field.default!r}): the seat function cannot "
+                          "write it; give it a constant default or write it in the function.")
+    connection.ensure_connection()
+    return sql.Literal(value).as_string(connection.connection)  # type: ignore[no-any-return]
+
+
+@cache
+def take_function_sql() -> str:
+    """`CREATE FUNCTION guopei_seat_take(…)`: the whole seat request of `take` in one call, built from the models.
+
+    The function locks the teacher's row (its own statement: the next one's snapshot sees the same person's other
+    requests), stops when the offering is missing or outside the teacher's region, then runs the seat statement
+    (`_take_sql`) and returns one row (`_TAKE_RESULT`). Sent in autocommit it is a single round trip and its own
+    transaction: no BEGIN and COMMIT of their own. Installed after every `migrate` (`install_functions`), so it
+    always matches the models' columns and defaults.
     """
-    sql, seat_rest, enrolment_rest = _take_sql()
-    params = {
-        "teacher": lock.teacher_id, "school": lock.school_id, "region": lock.region_code,
-        "offering": lock.offering_id, "klass": lock.klass_id, "demo": bool(lock.offering_demo),
-        "now": now, "today": today, "cap": cap, "waitlist": waitlist, **audit,
-        **seat_rest.params(), **enrolment_rest.params(),
-    }
-    row = _execute(sql, params)
+    statement, seat_rest, enrolment_rest = _take_sql()
+    fields = {name: field for rest in (seat_rest, enrolment_rest) for name, field in rest.fields.items()}
+    defaults = {name: _literal(value, fields[name])
+                for rest in (seat_rest, enrolment_rest) for name, value in rest.params().items()}
+    body = re.sub(r"%\((\w+)\)s", lambda m: defaults.get(m.group(1)) or _TAKE_NAMES[m.group(1)], statement)
+    body = body.replace(
+        "SELECT c.*, w.id, w.status, (SELECT COUNT(*) FROM new_enrolment) + (SELECT COUNT(*) FROM old_enrolment)",
+        "SELECT c.*, w.id, w.status::text AS status, (SELECT COUNT(*) FROM new_enrolment) + (SELECT COUNT(*) FROM "
+        "old_enrolment) AS enrolments, (SELECT COUNT(*) FROM inc) AS moved")
+    if " AS moved" not in body:  # pragma: no cover - guards the edit above against a change of `_take_sql`
+        raise LookupError("the seat statement's last SELECT changed: update take_function_sql")
+    teacher, offering = Teacher._meta.db_table, Offering._meta.db_table
+    return f"""
+CREATE FUNCTION {TAKE_FUNCTION}(p_actor bigint, p_actor_name text, p_role text, p_ip text, p_offering bigint,
+                                p_now timestamptz, p_today date, p_cap integer, p_waitlist boolean)
+RETURNS TABLE ({_TAKE_RESULT}) LANGUAGE plpgsql VOLATILE AS $body$
+#variable_conflict use_column
+DECLARE
+    v record;
+    r record;
+BEGIN
+    SELECT t.id AS teacher_id, t.school_id, t.region_code::text, o.id AS offering_id, o.klass_id,
+           o.region_code::text AS offering_region, o.is_demo AS offering_demo
+      INTO v
+      FROM {teacher} t LEFT JOIN {offering} o ON o.id = p_offering
+     WHERE t.user_id = p_actor
+       FOR UPDATE OF t;
+    teacher_id := v.teacher_id; school_id := v.school_id; region_code := v.region_code;
+    offering_id := v.offering_id; klass_id := v.klass_id; offering_region := v.offering_region;
+    offering_demo := v.offering_demo;
+    -- orgs.scoping.region_bounds: a province (..0000) holds its cities and counties, a city (..00) its counties
+    within_region := v.region_code >= v.offering_region AND v.region_code <= CASE
+        WHEN v.offering_region LIKE '%0000' THEN left(v.offering_region, 2) || '9999'
+        WHEN v.offering_region LIKE '%00' THEN left(v.offering_region, 4) || '99'
+        ELSE v.offering_region END;
+    IF v.teacher_id IS NULL OR v.offering_id IS NULL OR NOT within_region THEN
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    {body} INTO r;
+    IF r.moved > 0 AND r.id IS NULL THEN
+        RAISE EXCEPTION 'seat count moved but no seat was written' USING ERRCODE = '{RETRY_SQLSTATE}';
+    END IF;
+    banned := r.banned; active := r.active; seat_id := r.seat_id; seat_status := r.seat_status;
+    seat_queued_at := r.queued_at; seat_promoted_at := r.promoted_at; seat_cancelled_at := r.cancelled_at;
+    enrolment_id := r.enrolment_id; enrolment_status := r.enrolment_status; open_now := r.open_now;
+    new_seat_id := r.id; new_seat_status := r.status; enrolments := r.enrolments; moved := r.moved;
+    RETURN NEXT;
+END
+$body$
+"""  # noqa: S608 (table and column names from the models, defaults quoted by the driver; values are arguments)
+
+
+def install_functions(using: str = "default", **kwargs: Any) -> None:
+    """(Re)create the seat function on PostgreSQL; connected to `post_migrate`, so every `migrate` leaves the
+    function that matches the models (a dropped or older one included)."""
+    from django.db import connections, transaction
+
+    if connections[using].vendor != "postgresql":
+        return
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(f"DROP FUNCTION IF EXISTS {TAKE_FUNCTION}")
+        cursor.execute(take_function_sql())
+
+
+class TakeRetry(Exception):
+    """The seat statement moved the count without writing a seat (a cancelled seat changed meanwhile): the function
+    raised, so nothing of the request stays; the teacher may try again."""
+
+
+class TakeCall(NamedTuple):
+    lock: TeacherLock | None  # None: the user has no teacher record
+    within_region: bool
+    outcome: TakeOutcome | None  # None: stopped after the lock (no such offering, or outside the region)
+
+
+_TAKE_CALL = f"SELECT * FROM {TAKE_FUNCTION}(%s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608 (a constant name)
+
+
+def take_call(*, user_id: int, offering_id: int, now: datetime, today: date, cap: int, waitlist: bool,
+              audit: Mapping[str, Any]) -> TakeCall:
+    """A seat request in one call of the seat function (PostgreSQL). Nothing is written unless every rule passes:
+    no ban, under the cap, no active seat here, not already in the class; then the count moves by the conditional
+    UPDATE — a seat when one is left, else a waitlist place while the offering is open (and the waitlist is on). The
+    caller sends it in autocommit, where the call is its own transaction, or inside its own transaction."""
+    from django.db import DatabaseError
+
+    try:
+        row = _execute(_TAKE_CALL, [user_id, audit["actor_name"], audit["role"], audit["ip"], offering_id, now,
+                                    today, cap, waitlist])
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == RETRY_SQLSTATE:
+            raise TakeRetry from exc
+        raise
     assert row is not None  # one row whatever is found
-    *checks, seat_id, seat_status, enrolments = row
-    return TakeOutcome(_take_checks(tuple(checks)), seat_id, seat_status, enrolments)
+    lock = TeacherLock(*row[:7]) if row[0] is not None else None
+    within_region, checks, written = bool(row[7]), row[8:18], row[18:]
+    if lock is None or lock.offering_id is None or not within_region:
+        return TakeCall(lock, within_region, None)
+    seat_id, seat_status, enrolments, _moved = written
+    return TakeCall(lock, within_region, TakeOutcome(_take_checks(tuple(checks)), seat_id, seat_status, enrolments))
 
 
 # --- cancel -------------------------------------------------------------------------------------------------------

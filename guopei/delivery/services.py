@@ -16,6 +16,7 @@ completion (the assessment day), each banning for exactly three years.
 from __future__ import annotations
 
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -476,21 +477,21 @@ def seat_take(*, actor: Any, offering: Offering | int, now: datetime | None = No
     other path, and UNIQUE(offering, teacher) stops a double click from taking two seats. The teacher's row is
     locked first, in a statement of its own, so one person's concurrent requests (several tabs) cannot pass the cap
     together. Choosing again an offering one already holds or waits for returns that seat unchanged. `offering` may
-    be just its id. On PostgreSQL the checks and every write are one statement (`seats.take`).
+    be just its id. On PostgreSQL the lock, the checks and every write are one call of the seat function
+    (`seats.take_call`), its own transaction when no transaction is open.
     """
     now = now or timezone.now()
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied(ERR_NOT_TEACHER)
     offering_id = offering if isinstance(offering, int) else offering.pk
     try:
+        if seats.one_statement():
+            return _seat_take_in_one_call(actor, offering_id, now)
         with transaction.atomic():
             lock = seats.take_lock(user_id=actor.pk, offering_id=offering_id)
-            if lock is None:
-                raise PermissionDenied(ERR_NOT_TEACHER)
-            if lock.offering_id is None or not code_within(lock.region_code, lock.offering_region or ""):
-                raise NotOffered(ERR_OFFERING_REGION)
-            if seats.one_statement():
-                return _seat_take_in_one_statement(actor, lock, now)
+            _check_lock(lock, within=lock is not None and lock.offering_id is not None
+                        and code_within(lock.region_code, lock.offering_region or ""))
+            assert lock is not None
             return _seat_take_step_by_step(actor, lock, now)
     except IntegrityError:
         # The same teacher's other request inserted the seat first: that one stands.
@@ -500,10 +501,28 @@ def seat_take(*, actor: Any, offering: Offering | int, now: datetime | None = No
         return existing
 
 
-def _seat_take_in_one_statement(actor: Any, lock: seats.TeacherLock, now: datetime) -> Seat:
+def _check_lock(lock: seats.TeacherLock | None, *, within: bool) -> None:
+    """No teacher record: 403; no such offering, or one aimed outside the teacher's region: 404."""
+    if lock is None:
+        raise PermissionDenied(ERR_NOT_TEACHER)
+    if lock.offering_id is None or not within:
+        raise NotOffered(ERR_OFFERING_REGION)
+
+
+def _seat_take_in_one_call(actor: Any, offering_id: int, now: datetime) -> Seat:
     cap = settings.DELIVERY_OFFERING_CAP
-    result = seats.take(lock=lock, now=now, today=timezone.localdate(now), cap=cap,
-                        waitlist=settings.DELIVERY_WAITLIST, audit=_audit_values(actor))
+    connection = transaction.get_connection()
+    # Outside a transaction the call is its own (one round trip); inside one, a savepoint keeps a failed call from
+    # spoiling the caller's transaction.
+    try:
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            call = seats.take_call(user_id=actor.pk, offering_id=offering_id, now=now, today=timezone.localdate(now),
+                                   cap=cap, waitlist=settings.DELIVERY_WAITLIST, audit=_audit_values(actor))
+    except seats.TakeRetry:
+        raise ValidationError(ERR_RETRY) from None
+    _check_lock(call.lock, within=call.within_region)
+    lock, result = call.lock, call.outcome
+    assert lock is not None and result is not None
     checks = result.checks
     if checks.seat_status in Seat.ACTIVE:
         return _active_seat(checks, lock)
@@ -511,7 +530,7 @@ def _seat_take_in_one_statement(actor: Any, lock: seats.TeacherLock, now: dateti
     if refusal is not None:
         raise refusal
     if result.seat_id is None:
-        raise _no_seat_written(checks)  # rolls back a count the statement may have moved
+        raise _no_seat_written(checks)  # nothing was written: the function raises when the count moved alone
     return _seat(id=result.seat_id, created_at=now, updated_at=now, offering_id=lock.offering_id,
                  teacher_id=lock.teacher_id, status=result.seat_status, queued_at=now, promoted_at=None,
                  cancelled_at=None)

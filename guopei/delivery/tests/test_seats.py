@@ -1,8 +1,9 @@
 """The seat statements behind self-selection (MGMT-3, docs/adr/0004-seat-booking.md): what they write, how many
 statements a request costs, and the seat endpoints' authentication, which must answer exactly like DRF's.
 
-Runs on the configured database: on PostgreSQL a request is checked and written by one statement (`seats.take`,
-`seats.cancel`), on SQLite step by step; both must leave the same rows behind.
+Runs on the configured database: on PostgreSQL a take is checked and written by one call of the seat function
+(`seats.take_call`) and a cancel by one statement (`seats.cancel`), on SQLite step by step; both must leave the same
+rows behind.
 """
 
 from __future__ import annotations
@@ -48,15 +49,15 @@ def token_client(user) -> APIClient:
 
 
 # --- the service ----------------------------------------------------------------------------------------------------
-def test_mgmt3_seat_request_is_two_statements_where_the_database_allows(klass, staff, teacher, teacher_user):
+def test_mgmt3_seat_request_is_one_call_or_two_statements_where_the_database_allows(klass, staff, teacher,
+                                                                                      teacher_user):
     offering = open_offering(klass, staff)
     roles_of(teacher_user)  # read with the user on the API (one statement with the token) or by the page's role check
     with CaptureQueriesContext(connection) as queries:
         seat = services.seat_take(actor=teacher_user, offering=offering.pk)
     sent = statements(queries)
     if seats.one_statement():
-        assert len(sent) == 2, sent  # lock the teacher; check and write everything
-        assert "FOR UPDATE OF t" in sent[0] and sent[1].startswith("WITH")
+        assert sent == [seats._TAKE_CALL.replace("%s", "$%d") % tuple(range(1, 10))]  # the seat function, once
     else:
         # lock (the IMMEDIATE transaction already holds it), checks, count, seat, enrolment, audit event
         assert len(sent) <= 6, sent
@@ -192,11 +193,102 @@ def test_mgmt3_cancel_refuses_someone_elses_seat_and_a_given_up_one(klass, staff
 
 def test_seat_statements_stay_short_enough_for_the_driver_to_cache_them():
     """psycopg re-parses a statement longer than 4,096 bytes (or with more than 50 parameters) on every execution;
-    keep the seat statements under both (a new Enrolment field adds a column and a parameter)."""
+    keep the statements the client sends under both (a new Enrolment field adds a column and a parameter). The take's
+    statement is sent as such on SQLite's path only, and on PostgreSQL lives in the seat function."""
     for build in (seats._take_sql, seats._cancel_sql):
         sql, *_ = build()
         assert len(sql.encode()) <= 4096
         assert len(set(re.findall(r"%\((\w+)\)s", sql))) <= 50
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the seat function is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_mgmt3_seat_take_outside_a_transaction_is_one_round_trip(klass, staff, teacher, teacher_user):
+    """No BEGIN, no COMMIT: the function call is its own transaction, committed when it returns."""
+    offering = open_offering(klass, staff, capacity=1)
+    roles_of(teacher_user)  # the API reads them with the token; the audit event names them
+    with CaptureQueriesContext(connection) as queries:
+        seat = services.seat_take(actor=teacher_user, offering=offering.pk)
+    assert [q["sql"] for q in queries.captured_queries] == [
+        seats._TAKE_CALL.replace("%s", "$%d") % tuple(range(1, 10))]
+    assert not connection.in_atomic_block and connection.get_autocommit()
+    assert Seat.objects.get(pk=seat.pk).status == Seat.Status.HELD
+    assert Offering.objects.get(pk=offering.pk).taken == 1
+    assert Enrolment.objects.filter(seat=seat, status=Enrolment.Status.ENROLLED).count() == 1
+    assert AuditEvent.objects.filter(action="delivery.seat_take", object_id=str(seat.pk)).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the seat function is PostgreSQL's")
+def test_seat_function_follows_the_models_and_migrate_reinstalls_it():
+    """`migrate` (post_migrate) leaves the function built from today's models; a dropped one comes back."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", [seats.TAKE_FUNCTION])
+        (source,) = cursor.fetchone()
+        assert source in seats.take_function_sql()
+        cursor.execute(f"DROP FUNCTION {seats.TAKE_FUNCTION}")
+    seats.install_functions(using="default")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_proc WHERE proname = %s", [seats.TAKE_FUNCTION])
+        assert cursor.fetchone() == (1,)
+
+
+def test_seat_function_refuses_a_default_it_cannot_write():
+    """A column whose default is computed for every row (a uuid, a time) cannot be written as a constant in the
+    function's body: building the function says so instead of writing one value for every seat."""
+    import uuid
+
+    from django.db import models
+
+    field = models.UUIDField(default=uuid.uuid4)
+    field.set_attributes_from_name("token")
+    with pytest.raises(LookupError, match="computed per row"):
+        seats._literal(uuid.uuid4(), field)
+    if connection.vendor == "postgresql":
+        constant = models.CharField(default="")
+        constant.set_attributes_from_name("note")
+        assert seats._literal("", constant) == "''"
+        criteria = models.JSONField(default=dict)
+        assert seats._literal(criteria.get_db_prep_save({}, connection), criteria) == "'{}'::jsonb"
+
+
+@pytest.mark.parametrize("region, within", [
+    ("140000", True), ("140100", True), ("140105", True), ("140106", False), ("140200", False), ("140213", False),
+    ("150000", False),
+])
+def test_mgmt3_offering_region_reach_is_the_scoping_rule(klass, staff, teacher, teacher_user, region, within):
+    """The seat function's region test (SQL) and `code_within` (Python, SQLite's path) agree: a province's or a
+    city's offering reaches the counties below it, a county's only itself."""
+    from guopei.orgs.scoping import code_within
+
+    assert teacher.region_code == "140105"
+    assert code_within(teacher.region_code, region) is within
+    offering = open_offering(klass, staff, region=region)
+    if within:
+        assert services.seat_take(actor=teacher_user, offering=offering.pk).status == Seat.Status.HELD
+    else:
+        with pytest.raises(services.NotOffered):
+            services.seat_take(actor=teacher_user, offering=offering.pk)
+        assert not Seat.objects.filter(offering=offering).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the seat function is PostgreSQL's")
+def test_mgmt3_count_moved_without_a_seat_rolls_the_request_back(klass, staff, teacher, teacher_user):
+    """Should bringing back a cancelled seat write nothing after the count moved (a trigger here makes the seat's
+    UPDATE skip the row), the function raises: the teacher is asked to try again and the count stays."""
+    offering = open_offering(klass, staff, capacity=3)
+    seat = services.seat_take(actor=teacher_user, offering=offering.pk)
+    services.seat_cancel(actor=teacher_user, seat=seat.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE FUNCTION pg_temp.skip_row() RETURNS trigger LANGUAGE plpgsql AS "
+                       "$$ BEGIN RETURN NULL; END $$")
+        cursor.execute("CREATE TRIGGER skip_seat_update BEFORE UPDATE ON delivery_seat FOR EACH ROW "
+                       "EXECUTE FUNCTION pg_temp.skip_row()")
+    with pytest.raises(ValidationError, match="操作冲突"):
+        services.seat_take(actor=teacher_user, offering=offering.pk)
+    assert Offering.objects.get(pk=offering.pk).taken == 0
+    assert Seat.objects.get(pk=seat.pk).status == Seat.Status.CANCELLED
+    assert not AuditEvent.objects.filter(action="delivery.seat_take", object_id=str(seat.pk)).exclude(
+        at__lt=Seat.objects.get(pk=seat.pk).cancelled_at).exists()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
@@ -214,7 +306,10 @@ def test_mgmt3_seat_statements_work_prepared(klass, staff, school):
         services.seat_cancel(actor=chosen[0].teacher.user, seat=chosen[0].pk)
         with connection.cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH %%'")
-            assert cursor.fetchone()[0] == 2
+            assert cursor.fetchone()[0] == 1  # the cancel's statement
+            cursor.execute("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                           [f"SELECT * FROM {seats.TAKE_FUNCTION}(%"])
+            assert cursor.fetchone()[0] == 1
     finally:
         raw.prepare_threshold = before
     assert Seat.objects.get(pk=chosen[2].pk).status == Seat.Status.HELD
@@ -281,7 +376,7 @@ def test_seat_token_authentication_reads_the_user_and_roles_in_one_statement(off
         assert client.post(f"{BASE}/offerings/{offering.pk}/take/").status_code == 200
     sent = statements(queries)
     assert "authtoken_token" in sent[0] and "orgs_membership" in sent[0]
-    assert len(sent) == 3 if seats.one_statement() else len(sent) <= 7, sent
+    assert len(sent) == 2 if seats.one_statement() else len(sent) <= 7, sent  # the token, the seat function
 
 
 def test_take_by_session_needs_the_csrf_token(offering, teacher, teacher_user):
