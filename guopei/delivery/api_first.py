@@ -8,8 +8,9 @@ resolving its URL behind about a hundred router patterns than in its own work (d
 `SeatEndpoint` answers the common case itself: a POST with a well-formed `Authorization: Token <key>` header, a JSON
 answer accepted, a valid token whose user holds the action's role. It does exactly what the viewset action does —
 the same one-statement token authentication (`api_auth.py`), the same permission classes, the same service call,
-the same serializer, the same exception handler, the same headers (`Allow`, `Cache-Control: no-store, private`)
-— so the body, status code, headers, statements and audit event are those of the action. Everything else goes to
+the serializer's body written directly (`seat_json`, tested against it), the same exception handler, the same
+headers (`Allow`, `Cache-Control: no-store, private`) — so the body, status code, headers, statements and audit event
+are those of the action. Everything else goes to
 the action itself, unchanged (`full_view`): session sign-in with its CSRF check, no or another `Authorization`
 scheme, a refused token (DRF's 401, its messages, `WWW-Authenticate: Token`), a refused role (403 `ROLE_DENIED`),
 other methods (OPTIONS, the 405s), other media types or `?format=`, and a seat outside the teacher's reach, whose
@@ -22,20 +23,22 @@ the actions at the same URLs, where the API schema documents them (drf-spectacul
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, re_path
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from . import services
-from .api import SEAT_RENDERER, OfferingViewSet, SeatViewSet
+from .api import OfferingViewSet, SeatViewSet
 from .api_auth import OneStatementTokenAuthentication
 from .models import Seat
 
@@ -74,7 +77,7 @@ class SeatEndpoint:
     csrf_exempt = True  # as DRF's views: token requests carry no CSRF token; the session path checks it in DRF
 
     def __init__(self, full_view: Callable[..., HttpResponseBase],
-                 act: Callable[[Any, int], dict[str, Any]]) -> None:
+                 act: Callable[[Any, int], Seat]) -> None:
         self.full_view = full_view
         self.act = act
         initkwargs = full_view.initkwargs  # type: ignore[attr-defined]
@@ -103,7 +106,7 @@ class SeatEndpoint:
         if not all(permission.has_permission(request, None) for permission in self.permissions):  # type: ignore[arg-type]
             return self.full_view(request, pk=pk)
         try:
-            data = self.act(user, int(pk))
+            seat = self.act(user, int(pk))
         except _ToFullView:
             return self.full_view(request, pk=pk)
         except (ValidationError, PermissionDenied, Http404) as exc:
@@ -111,14 +114,14 @@ class SeatEndpoint:
             if answer is None:  # pragma: no cover - the handler answers all three
                 raise
             answer.exception = True
+            answer.accepted_renderer = JSON
+            answer.accepted_media_type = JSON.media_type
+            answer.renderer_context = {}
             return self._finish(answer)
-        return self._finish(Response(data))
+        return self._finish(HttpResponse(seat_json(seat), content_type=JSON.media_type))
 
-    def _finish(self, response: Response) -> Response:
-        """What DRF's negotiation and `finalize_response` (with the API's `NoStoreMixin`) do to the answer."""
-        response.accepted_renderer = JSON
-        response.accepted_media_type = JSON.media_type
-        response.renderer_context = {}  # type: ignore[attr-defined]
+    def _finish(self, response: HttpResponseBase) -> HttpResponseBase:
+        """What DRF's `finalize_response` (with the API's `NoStoreMixin`) adds to the answer."""
         response["Allow"] = self.allow
         patch_cache_control(response, no_store=True, private=True)
         return response
@@ -128,23 +131,39 @@ class _ToFullView(Exception):
     """The answer depends on the viewset's scope: let the action answer it."""
 
 
-def _take(user: Any, offering: int) -> dict[str, Any]:
+def _moment(value: datetime | None) -> str | None:
+    """A timestamp as DRF's `DateTimeField` writes it: ISO 8601 in the current time zone, UTC as `Z`."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def seat_json(seat: Seat) -> bytes:
+    """The body `SEAT_RENDERER` and DRF's `JSONRenderer` give a seat (the API's compact, unescaped JSON), written
+    directly: the serializer's fields cost more than the seat request's own Python (docs/performance.md)."""
+    return json.dumps({
+        "id": seat.pk, "offering": seat.offering_id, "teacher": seat.teacher_id, "status": str(seat.status),
+        "queued_at": _moment(seat.queued_at), "promoted_at": _moment(seat.promoted_at),
+        "cancelled_at": _moment(seat.cancelled_at),
+    }, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _take(user: Any, offering: int) -> Seat:
     """`OfferingViewSet.take`: a seat or a waitlist place; an offering not aimed at the teacher is a 404."""
     try:
-        seat = services.seat_take(actor=user, offering=offering)
+        return services.seat_take(actor=user, offering=offering)
     except services.NotOffered:
         raise Http404 from None
-    return SEAT_RENDERER.to_representation(seat)
 
 
-def _cancel(user: Any, seat: int) -> dict[str, Any]:
+def _cancel(user: Any, seat: int) -> Seat:
     """`SeatViewSet.cancel`: someone else's seat, or none, is answered by the action (404 out of reach, else 403).
     Those refusals write nothing, so the action asking the service again finds the same."""
     try:
-        cancelled = services.seat_cancel(actor=user, seat=seat)
+        return services.seat_cancel(actor=user, seat=seat)
     except (Seat.DoesNotExist, PermissionDenied):
         raise _ToFullView from None
-    return SEAT_RENDERER.to_representation(cancelled)
 
 
 def _action_view(viewset: Any, action: str, basename: str) -> Callable[..., HttpResponseBase]:

@@ -8,12 +8,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from guopei.api.base import ROLE_DENIED
 from guopei.core.models import AuditEvent
 from guopei.delivery import api_first, services
+from guopei.delivery.api import SEAT_RENDERER
 from guopei.delivery.models import Offering, Seat
 from guopei.delivery.serializers import SeatSerializer
 from guopei.orgs.models import Membership, Region
@@ -224,3 +227,20 @@ def test_the_lean_path_refuses_an_action_with_a_rate_limit():
         api_first.SeatEndpoint(api_first._action_view(Throttled, "take", "delivery-offering"), api_first._take)
     assert api_first.SeatEndpoint(api_first._action_view(OfferingViewSet, "take", "delivery-offering"),
                                   api_first._take).allow
+
+
+def test_seat_json_is_the_serializers_body(offering, school):
+    """The lean answer's body is byte for byte what `SEAT_RENDERER` and DRF's JSON renderer give, for a held, a
+    waitlisted (later promoted) and a cancelled seat, in the platform's time zone and in UTC (written `Z`)."""
+    offering.capacity = 1
+    offering.save(update_fields=["capacity"])
+    first, second = teachers(school, 2, "json")
+    held = services.seat_take(actor=first, offering=offering.pk)
+    waiting = services.seat_take(actor=second, offering=offering.pk)
+    cancelled = services.seat_cancel(actor=first, seat=held.pk)
+    promoted = Seat.objects.get(pk=waiting.pk)
+    assert promoted.status == Seat.Status.HELD and promoted.promoted_at is not None
+    for zone in ("Asia/Shanghai", "UTC"):
+        with timezone.override(zone):
+            for seat in (held, waiting, cancelled, promoted, Seat.objects.get(pk=held.pk)):
+                assert api_first.seat_json(seat) == JSONRenderer().render(SEAT_RENDERER.to_representation(seat))
