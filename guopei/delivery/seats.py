@@ -313,7 +313,7 @@ def take_function_sql() -> str:
         raise LookupError("the seat statement's last SELECT changed: update take_function_sql")
     teacher, offering = Teacher._meta.db_table, Offering._meta.db_table
     return f"""
-CREATE FUNCTION {TAKE_FUNCTION}(p_actor bigint, p_actor_name text, p_role text, p_ip text, p_offering bigint,
+CREATE OR REPLACE FUNCTION {TAKE_FUNCTION}(p_actor bigint, p_actor_name text, p_role text, p_ip text, p_offering bigint,
                                 p_now timestamptz, p_today date, p_cap integer, p_waitlist boolean)
 RETURNS TABLE ({_TAKE_RESULT}) LANGUAGE plpgsql VOLATILE AS $body$
 #variable_conflict use_column
@@ -355,14 +355,21 @@ $body$
 
 def install_functions(using: str = "default", **kwargs: Any) -> None:
     """(Re)create the seat function on PostgreSQL; connected to `post_migrate`, so every `migrate` leaves the
-    function that matches the models (a dropped or older one included)."""
-    from django.db import connections, transaction
+    function that matches the models (a dropped or older one included).
+
+    Replaced in place, so the web processes' prepared calls keep working during a deployment; only when its result
+    columns changed (which `CREATE OR REPLACE` refuses) is the old one dropped first, in the same transaction."""
+    from django.db import DatabaseError, connections, transaction
 
     if connections[using].vendor != "postgresql":
         return
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute(f"DROP FUNCTION IF EXISTS {TAKE_FUNCTION}")
-        cursor.execute(take_function_sql())
+        try:
+            with transaction.atomic(using=using):
+                cursor.execute(take_function_sql())
+        except DatabaseError:
+            cursor.execute(f"DROP FUNCTION {TAKE_FUNCTION}")
+            cursor.execute(take_function_sql())
 
 
 class TakeRetry(Exception):

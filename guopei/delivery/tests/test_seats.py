@@ -230,6 +230,14 @@ def test_seat_function_follows_the_models_and_migrate_reinstalls_it():
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM pg_proc WHERE proname = %s", [seats.TAKE_FUNCTION])
         assert cursor.fetchone() == (1,)
+        # An older function with other result columns is dropped and replaced.
+        cursor.execute(f"DROP FUNCTION {seats.TAKE_FUNCTION}")
+        cursor.execute(f"CREATE FUNCTION {seats.TAKE_FUNCTION}(bigint, text, text, text, bigint, timestamptz, date, "
+                       "integer, boolean) RETURNS integer LANGUAGE sql AS 'SELECT 1'")
+    seats.install_functions(using="default")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", [seats.TAKE_FUNCTION])
+        assert [source for (source,) in cursor.fetchall()] == [source]
 
 
 def test_seat_function_refuses_a_default_it_cannot_write():
