@@ -424,6 +424,9 @@ def _enrol_from_seat(seat: Seat, teacher: Teacher, klass_id: int, is_demo: bool 
                                     is_demo=is_demo)
 
 
+MAX_ID = 2**63 - 1  # the largest primary key (bigint)
+
+
 class NotOffered(LookupError):
     """The offering is not aimed at the teacher's region: for them it does not exist (pages and API answer 404)."""
 
@@ -484,6 +487,8 @@ def seat_take(*, actor: Any, offering: Offering | int, now: datetime | None = No
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied(ERR_NOT_TEACHER)
     offering_id = offering if isinstance(offering, int) else offering.pk
+    if not 0 < offering_id <= MAX_ID:
+        raise NotOffered(ERR_OFFERING_REGION)  # no such offering: an id from a URL past the key's range
     try:
         if seats.one_statement():
             return _seat_take_in_one_call(actor, offering_id, now)

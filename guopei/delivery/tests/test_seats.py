@@ -334,6 +334,19 @@ def answer(response):
     return response.status_code, response.json(), response.get("WWW-Authenticate")
 
 
+def test_mgmt3_take_of_an_offering_id_past_the_key_range_is_404(teacher, teacher_user):
+    """An id of digits that no bigint holds finds no offering (404), on either path, instead of a database error."""
+    client = token_client(teacher_user)
+    for pk in (2**63, 10**30):
+        assert client.post(f"{BASE}/offerings/{pk}/take/").status_code == 404
+    client.force_login(teacher_user)
+    client.credentials()
+    assert client.post(f"{BASE}/offerings/{2**63}/take/").status_code == 404
+    with pytest.raises(services.NotOffered):
+        services.seat_take(actor=teacher_user, offering=2**63)
+    assert not Seat.objects.exists()
+
+
 def test_take_by_token_three_personas(offering, teacher, teacher_user, other_school, staff):
     other = make_user(Role.TEACHER, school=other_school, username="seat_other")
     trainee(other_school, other)
