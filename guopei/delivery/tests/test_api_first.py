@@ -22,7 +22,7 @@ from guopei.delivery.serializers import SeatSerializer
 from guopei.orgs.models import Membership, Region
 from guopei.orgs.tests.factories import make_user
 
-from .factories import open_offering, trainee
+from .factories import open_offering, teachers_with_accounts
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -63,12 +63,7 @@ def client_for(user, **extra) -> APIClient:
 
 
 def teachers(school, n, prefix):
-    result = []
-    for i in range(n):
-        user = make_user(Role.TEACHER, school=school, username=f"{prefix}{i}")
-        trainee(school, user)
-        result.append(user)
-    return result
+    return [user for user, _ in teachers_with_accounts(school, n, prefix)]
 
 
 def headers(response) -> dict[str, str]:
