@@ -6,8 +6,8 @@
                sustained measurement instead of letting everyone reach the cap after two requests.
 * PingUser   — the same token against /bench/ping-api/ (authentication and role check, no work): the ceiling.
 * PlainUser  — /bench/ping/, a plain Django view through the middleware stack.
-* BurstUser, BurstPingUser, BurstPlainUser — the rush's shape (every user makes two requests and is done) against the
-               seat endpoint and the two trivial views.
+* BurstUser, BurstPingUser, BurstPlainUser, BurstWriteUser — the rush's shape (every user makes two requests and
+               is done) against the seat endpoint, the two trivial views and the durable-write floor.
 
 BENCH_WAIT="a-b" sets each user's think time in seconds (default 0: every user sends its next request as soon as
 the last one is answered, which measures the server's throughput).
@@ -125,6 +125,12 @@ class BurstPlainUser(_BurstOfPings):
     """Against the plain Django view."""
 
     path, name, with_token = "/bench/ping/", "ping", False
+
+
+class BurstWriteUser(_BurstOfPings):
+    """Against the plain view plus one durable INSERT: the floor of any take that writes before it answers."""
+
+    path, name, with_token = "/bench/ping-write/", "ping-write", False
 
 
 class PingUser(_TokenUser):

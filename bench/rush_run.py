@@ -8,7 +8,8 @@ Phases (default 500 users):
 1. plain       — /bench/ping/, a trivial Django view (middleware only), closed loop for --duration;
 2. ping        — /bench/ping-api/: token authentication + teacher role check, constant answer (the ceiling);
 3. burst-plain, burst-ping — every user starts in the same second and makes two requests to the plain view, or to
-                 the API one;
+                 the API one; burst-write — the same against /bench/ping-write/, the plain view plus one durable
+                 INSERT: the floor of any take that writes before it answers;
 4. burst       — the rush: every user starts in the same second and chooses two of the 20 offerings × 40 seats
                  (POST …/take/: a seat, or the waitlist when full), the same shape as burst-ping;
 5. spread      — the same rush with the 500 arriving over 10 seconds and 1–3 s between a person's two choices;
@@ -144,9 +145,13 @@ def ratios(phases: dict) -> dict:
 
     take = rps("burst", "take")
     result = {}
+    write, plain = rps("burst-write", "ping-write"), rps("burst-plain", "ping")
+    if write and plain:
+        result["burst_write_vs_burst_plain"] = round(write / plain, 3)  # the floor's own share of the ceiling
     for label, ceiling in (("burst_vs_plain", rps("plain", "ping")), ("burst_vs_ping_api", rps("ping", "ping-api")),
                            ("burst_vs_burst_plain", rps("burst-plain", "ping")),
-                           ("burst_vs_burst_ping", rps("burst-ping", "ping-api"))):
+                           ("burst_vs_burst_ping", rps("burst-ping", "ping-api")),
+                           ("burst_vs_burst_write", rps("burst-write", "ping-write"))):
         if take and ceiling:
             result[label] = round(take / ceiling, 3)
     return result
@@ -158,7 +163,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--workers", type=int, default=6)
     parser.add_argument("--threads", type=int, default=2, help="gthread workers with this many threads (0: sync)")
-    parser.add_argument("--phases", default="plain,ping,burst-plain,burst-ping,burst,spread,churn")
+    parser.add_argument("--phases", default="plain,ping,burst-plain,burst-ping,burst-write,burst,spread,churn")
     args = parser.parse_args()
     database = "postgresql" if os.environ.get("BENCH_DATABASE_URL") else "sqlite"
     OUT.mkdir(parents=True, exist_ok=True)
@@ -180,6 +185,7 @@ def main() -> None:
         plan: dict[str, tuple[str, dict[str, str], int, list[str]]] = {
             "plain": ("PlainUser", {}, users, []), "ping": ("PingUser", {}, users, []),
             "burst-plain": ("BurstPlainUser", {}, users, []), "burst-ping": ("BurstPingUser", {}, users, []),
+            "burst-write": ("BurstWriteUser", {}, users, []),
             "burst": ("BurstUser", {}, users, []),
             "spread": ("BurstUser", {"BENCH_WAIT": "1-3"}, max(users // 10, 1), []),
             # 10 seats per offering: 200 seats for 500 people, so the waitlists stay long and every cancelled seat

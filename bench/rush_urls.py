@@ -3,11 +3,15 @@
 * /bench/ping/      a plain Django view: the middleware stack and nothing else;
 * /bench/ping-api/  a DRF view behind the same authentication (token and memberships in one statement, or the
                     session) and teacher-role check as the seat endpoints, returning a constant: what one
-                    authenticated API request costs before any work is done.
+                    authenticated API request costs before any work is done;
+* /bench/ping-write/ the plain view plus one durable write: a single-row INSERT into an unindexed table, sent in
+                    autocommit (one round trip, one commit), no authentication. The floor of any design that
+                    writes a seat to the database before answering: a take cannot cost less than this.
 """
 
 from typing import Any
 
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from rest_framework.request import Request
@@ -24,6 +28,12 @@ def ping(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+def ping_write(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO bench_ping_write (at) VALUES (%s)", [1])
+    return HttpResponse("ok", content_type="text/plain")
+
+
 class PingApi(APIView):
     authentication_classes = SEAT_AUTHENTICATION
     permission_classes = [HasRole(Membership.Role.TEACHER)]
@@ -35,5 +45,6 @@ class PingApi(APIView):
 urlpatterns = [
     path("bench/ping/", ping),
     path("bench/ping-api/", PingApi.as_view()),
+    path("bench/ping-write/", ping_write),
     *platform_urls,
 ]
