@@ -368,7 +368,8 @@ def install_functions(using: str = "default", **kwargs: Any) -> None:
             with transaction.atomic(using=using):
                 cursor.execute(take_function_sql())
         except DatabaseError:
-            cursor.execute(f"DROP FUNCTION {TAKE_FUNCTION}")
+            # IF EXISTS: when there was nothing to replace, the CREATE below fails again with its own error.
+            cursor.execute(f"DROP FUNCTION IF EXISTS {TAKE_FUNCTION}")
             cursor.execute(take_function_sql())
 
 
