@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 MARK = "（压测）"
+PING_WRITE_TABLE = "bench_ping_write"  # /bench/ping-write/'s table (bench/rush_urls.py): one column, no index
 
 
 def setup() -> None:
@@ -88,17 +89,17 @@ def build(teachers: int, offerings: int, seats: int) -> dict:
     staff_token = Token.objects.get_or_create(user=staff)[0].key
     # API tokens expire (API_TOKEN_TTL_HOURS): every run starts with tokens issued now.
     Token.objects.filter(key__in=[*tokens, staff_token]).update(created=now)
-    with connection.cursor() as cursor:  # /bench/ping-write/'s table (bench/rush_urls.py): one column, no index
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_ping_write (at integer)")
-        cursor.execute("DELETE FROM bench_ping_write")
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {PING_WRITE_TABLE} (at integer)")
+        cursor.execute(f"DELETE FROM {PING_WRITE_TABLE}")
         if connection.vendor == "postgresql":
             # Every phase starts from tables without the last phase's deleted rows, as autovacuum would leave them
             # on a server where it runs (it may be off on a benchmark machine: then nothing else removes them, and
             # each run's seats, enrolments and counts pile up as dead rows that every take's index scans step
             # over).
             tables = [Seat, Enrolment, Offering, AuditEvent, Teacher, Token]
-            cursor.execute("VACUUM (ANALYZE) " + ", ".join(model._meta.db_table for model in tables)
-                           + ", bench_ping_write")
+            cursor.execute("VACUUM (ANALYZE) " + ", ".join([*(model._meta.db_table for model in tables),
+                                                            PING_WRITE_TABLE]))
     world = {"offerings": ids, "tokens": tokens, "staff_token": staff_token, "seats": seats}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "rush_world.json").write_text(json.dumps(world))

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bench.rush_setup import PING_WRITE_TABLE
 from config.urls import urlpatterns as platform_urls
 from guopei.api.base import HasRole
 from guopei.delivery.api import SEAT_AUTHENTICATION
@@ -30,7 +31,7 @@ def ping(request: HttpRequest) -> HttpResponse:
 
 def ping_write(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO bench_ping_write (at) VALUES (%s)", [1])
+        cursor.execute(f"INSERT INTO {PING_WRITE_TABLE} (at) VALUES (%s)", [1])
     return HttpResponse("ok", content_type="text/plain")
 
 
